@@ -1,0 +1,10 @@
+# Sanitizers apply to every host target (not to freestanding guests, which set their own flags).
+if(GPC_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(GPC_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT GPC_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "GPC_SANITIZE must be '', 'address' or 'thread', not '${GPC_SANITIZE}'")
+endif()

@@ -1,0 +1,16 @@
+// PLACEHOLDER until its issue lands: registers the verb so the CLI contract is visible.
+#include "cli/verbs.hpp"
+#include "common/errors.hpp"
+
+namespace gpc::cli {
+
+void add_compare_verb(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("compare", "(not built yet)");
+  cmd->allow_extras();
+  cmd->callback([&exit_code] {
+    exit_code = kExitUnusable;
+    throw UnavailableError("'compare' is not built yet in this version of gpcbench");
+  });
+}
+
+}  // namespace gpc::cli

@@ -1,0 +1,16 @@
+#include "common/errors.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace gpc {
+
+SystemError::SystemError(const std::string& what_call, int err)
+    : std::runtime_error(what_call + ": " + std::strerror(err)), err_(err) {}
+
+long check_syscall(long rc, const char* what_call) {
+  if (rc < 0) throw SystemError(what_call, errno);
+  return rc;
+}
+
+}  // namespace gpc
