@@ -75,13 +75,16 @@ TEST_P(Livelock, StreamOfUnrelatedInvalidations) {
       const size_t still = four_open ? 4 : 6;
       f.vm.invalidate_range_end(hva(still), hva(still + 1));
     });
+    ASSERT_TRUE(eventually([&] { return f.vm.stats().ends >= 1000; }));  // stream is flowing
     f.vm.bump_memslots_generation();
+    const uint64_t ends0 = f.vm.stats().ends;
     const auto t0 = Clock::now();
     const RefreshResult r = f.gpc.refresh(8);
     const auto took = Clock::now() - t0;
+    const uint64_t ends_during = f.vm.stats().ends - ends0;
     stop = true;
     stream.join();
-    std::cout << line(p, r, took, f.gpc.stats()) << " inval_ends=" << f.vm.stats().ends << "\n";
+    std::cout << line(p, r, took, f.gpc.stats()) << " inval_ends_during=" << ends_during << "\n";
     if (filter == Filter::kGlobal) {
       EXPECT_EQ(r, RefreshResult::kTimedOut);
     }

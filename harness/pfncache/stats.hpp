@@ -27,6 +27,7 @@ namespace gpc::pfncache {
   X(invalid_wakeups)  /* woken (or slice over) while the invalidation still pended */ \
   X(polls_attempted)  /* haltpoll waits that polled */                                \
   X(polls_successful) /* ... and saw the invalidation end while polling */            \
+  X(polls_invalid)    /* ... and had to block (or gave up) after the poll */         \
   X(poll_ns)          /* time spent in the poll phase */                              \
   X(wait_ns)          /* total time in waits (all phases) */
 
