@@ -57,14 +57,15 @@ GpcView Gpc::view() const {
   for (int spins = 0;; ++spins) {
     const uint32_t s = wseq_.load(std::memory_order_acquire);
     if (!(s & 1)) {
+      // Acquire loads (plain moves on x86) keep the re-read of the sequence below
+      // from moving above them; TSan does not model a standalone fence.
       GpcView v;
-      v.valid = valid_.load(std::memory_order_relaxed);
-      v.active = active_.load(std::memory_order_relaxed);
-      v.uhva = uhva_.load(std::memory_order_relaxed);
-      v.khva = khva_.load(std::memory_order_relaxed);
-      v.memfd_offset = frame_offset_.load(std::memory_order_relaxed);
-      v.pfn = pfn_.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
+      v.valid = valid_.load(std::memory_order_acquire);
+      v.active = active_.load(std::memory_order_acquire);
+      v.uhva = uhva_.load(std::memory_order_acquire);
+      v.khva = khva_.load(std::memory_order_acquire);
+      v.memfd_offset = frame_offset_.load(std::memory_order_acquire);
+      v.pfn = pfn_.load(std::memory_order_acquire);
       if (wseq_.load(std::memory_order_relaxed) == s) return v;
     }
     if (spins % 64 == 63) sched_yield(); else _mm_pause();
@@ -96,12 +97,14 @@ Gpc::Mapping Gpc::current() const {
   return m;
 }
 
+// Stores inside a write section are release (plain moves on x86): a lockless reader that
+// sees a new value then also sees the odd sequence number and retries.
 void Gpc::install(const Mapping& m, uintptr_t uhva, bool valid) {
   write_begin();
-  map_base_.store(m.base, std::memory_order_relaxed);
+  map_base_.store(m.base, std::memory_order_release);
   khva_.store(m.base ? m.base + offset_in_page(uhva) : nullptr, std::memory_order_release);
-  frame_offset_.store(m.base ? m.frame.memfd_offset : kNoFrame, std::memory_order_relaxed);
-  pfn_.store(m.base ? m.frame.pfn : 0, std::memory_order_relaxed);
+  frame_offset_.store(m.base ? m.frame.memfd_offset : kNoFrame, std::memory_order_release);
+  pfn_.store(m.base ? m.frame.pfn : 0, std::memory_order_release);
   valid_.store(valid, std::memory_order_seq_cst);
   write_end();
 }
@@ -217,8 +220,8 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
                      generation_.load(std::memory_order_relaxed) != gen;
   if (moved) {
     write_begin();
-    uhva_.store(target, std::memory_order_relaxed);
-    generation_.store(gen, std::memory_order_relaxed);
+    uhva_.store(target, std::memory_order_release);
+    generation_.store(gen, std::memory_order_release);
     write_end();
   }
 

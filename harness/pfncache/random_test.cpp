@@ -39,7 +39,10 @@ namespace {
 class RandomRun : public ::testing::TestWithParam<Policy> {};
 
 TEST_P(RandomRun, InvariantsHold) {
-  const Policy policy = GetParam();
+  Policy policy = GetParam();
+  // Two spinning writers can keep the invalidators off both CPUs for whole time slices on
+  // a loaded 2-CPU machine; the bound is for hangs, not for slow progress.
+  policy.refresh_bound = std::chrono::seconds(15);
   MemfdRegion region(4, 4);  // pages 0,1 cached; 2,3 unrelated
   NotifierState vm(policy);
   MemfdResolver resolver(region.backing());
@@ -73,7 +76,10 @@ TEST_P(RandomRun, InvariantsHold) {
           if (n % 8 == 0) sched_yield();
           continue;
         }
-        if (gpc.refresh(8) != RefreshResult::kOk) bad_refreshes.fetch_add(1);
+        if (const RefreshResult r = gpc.refresh(8); r != RefreshResult::kOk) {
+          bad_refreshes.fetch_add(1);
+          ADD_FAILURE() << "refresh failed: " << to_string(r);
+        }
       }
     });
   }
@@ -133,7 +139,7 @@ TEST_P(RandomRun, InvariantsHold) {
   for (int w = 0; w < kWriters; ++w) {
     const GpcStats s = caches[w]->stats();
     EXPECT_EQ(s.refreshes, s.refresh_ok + s.refresh_failed);
-    EXPECT_GE(s.hva_to_pfn, s.refresh_ok - 0) << "a refresh that re-resolved nothing";
+    EXPECT_GE(s.hva_to_pfn, s.refresh_ok) << "every refresh here started from an invalid cache";
     EXPECT_EQ(s.maps, s.unmaps + 1) << "exactly the current mapping is live";
     EXPECT_EQ(caches[w]->audit().violations(), 0u);
     if (!unsafe_by_design(policy)) {  // no lost event: the guest sees the last write
