@@ -87,8 +87,8 @@ class Gpc {
   // means stop_requested() ended the wait for the lock.
   ReadGuard read_lock();
 
-  // kvm_gpc_check. The caller holds read_lock(). No policy is consulted here beyond two
-  // const members fixed at construction.
+  // kvm_gpc_check. The caller holds read_lock(). The only policy input is one const
+  // member fixed at construction (false only for Bug::kConsumeInactive).
   bool check(size_t len) const {
     if (check_active_ && !active_.load(std::memory_order_relaxed)) return false;
     const uintptr_t uhva = uhva_.load(std::memory_order_relaxed);

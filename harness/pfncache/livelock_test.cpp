@@ -9,11 +9,11 @@
 #include <gtest/gtest.h>
 
 #include "pfncache/race_scenarios.hpp"
-#include "pfncache/test_fixture.hpp"
+#include "pfncache/race_fixture.hpp"
 
 namespace gpc::pfncache {
 namespace {
-using namespace testing;
+using namespace fixture;
 
 constexpr auto kBound = std::chrono::milliseconds(100);
 

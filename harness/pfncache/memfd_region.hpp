@@ -38,8 +38,14 @@ class MemfdRegion {
   void swap_page(size_t i, MmuNotifierListener* listener, Between&& between) {
     const uintptr_t hva = page_hva(i);
     if (listener) listener->invalidate_range_start(hva, hva + 4096);
-    between();
-    move_spare_onto(i);
+    try {
+      between();
+      move_spare_onto(i);
+    } catch (...) {
+      // Never leave the notifier with an invalidation that has no end.
+      if (listener) listener->invalidate_range_end(hva, hva + 4096);
+      throw;
+    }
     if (listener) listener->invalidate_range_end(hva, hva + 4096);
   }
   void swap_page(size_t i, MmuNotifierListener* listener) {

@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include "pfncache/test_fixture.hpp"
+#include "pfncache/race_fixture.hpp"
 
 namespace gpc::pfncache {
 namespace {
-using namespace testing;
+using namespace fixture;
 
 struct Seen {
   NotifierPhase phase;

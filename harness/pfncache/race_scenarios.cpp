@@ -5,11 +5,11 @@
 #include <fmt/format.h>
 
 #include "common/errors.hpp"
-#include "pfncache/test_fixture.hpp"
+#include "pfncache/race_fixture.hpp"
 
 namespace gpc::pfncache {
 namespace {
-using namespace testing;
+using namespace fixture;
 
 // Collects the scenario's own preconditions: a bound that expired means the interleaving
 // did not happen as designed, which must not read as "not detected".

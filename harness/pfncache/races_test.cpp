@@ -8,11 +8,11 @@
 
 #include "common/errors.hpp"
 #include "pfncache/race_scenarios.hpp"
-#include "pfncache/test_fixture.hpp"
+#include "pfncache/race_fixture.hpp"
 
 namespace gpc::pfncache {
 namespace {
-using namespace testing;
+using namespace fixture;
 
 RaceOutcome faithful(Bug race) {
   RaceOutcome o = run_race(race, false);

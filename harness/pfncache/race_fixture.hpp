@@ -1,4 +1,5 @@
-// Shared by the pfncache tests: a VM, a synthetic guest region, one cache, a checker.
+// A VM, a synthetic guest region, one cache and a checker: the stage of the race
+// scenarios (race_scenarios.cpp) and of the unit tests.
 #pragma once
 
 #include <optional>
@@ -10,7 +11,7 @@
 #include "pfncache/sync_point.hpp"
 #include "pfncache/test_resolver.hpp"
 
-namespace gpc::pfncache::testing {
+namespace gpc::pfncache::fixture {
 
 // Synthetic addresses: TestResolver never dereferences uhva.
 constexpr uintptr_t kBase = 0x7f0000000000;
@@ -55,4 +56,4 @@ inline Policy policy(WaitKind w = WaitKind::kBusy, Hook h = Hook::kStart,
   return p;
 }
 
-}  // namespace gpc::pfncache::testing
+}  // namespace gpc::pfncache::fixture
