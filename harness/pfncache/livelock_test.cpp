@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/stop.hpp"
 #include "pfncache/race_scenarios.hpp"
 #include "pfncache/race_fixture.hpp"
 
@@ -81,6 +82,32 @@ TEST_P(Livelock, StreamOfUnrelatedInvalidations) {
       EXPECT_EQ(r, RefreshResult::kOk);
     }
   }
+}
+
+// A livelocked refresh also ends on a stop request (Ctrl-C), not only at its bound.
+TEST_P(Livelock, StopRequestEndsAWaitingRefresh) {
+  Policy p = policy(GetParam(), Hook::kStart, Filter::kGlobal);
+  p.refresh_bound = std::chrono::seconds(30);
+  Fixture f(p);
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.vm.invalidate_range_start(hva(6), hva(7));
+  f.vm.bump_memslots_generation();
+  RefreshResult r = RefreshResult::kOk;
+  std::thread t([&] { r = f.gpc.refresh(8); });
+  // Where the refresh waits is visible for busy (retries), haltpoll and block (a
+  // registered sleeper); a spinner shows nothing until it ends, so it is stopped blind.
+  if (GetParam() != WaitKind::kSpin) {
+    EXPECT_TRUE(eventually([&] {
+      return f.vm.wake_word().waiters() > 0 || f.gpc.stats().retries > 0;
+    }));
+  }
+  const auto t0 = Clock::now();
+  request_stop();
+  t.join();
+  reset_stop();
+  EXPECT_EQ(r, RefreshResult::kStopped);
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));  // far below the 30 s bound
+  f.vm.invalidate_range_end(hva(6), hva(7));
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, Livelock,
