@@ -1,0 +1,407 @@
+#include "pfncache/gpc.hpp"
+
+#include <immintrin.h>
+#include <sched.h>
+
+#include "common/stop.hpp"
+
+namespace gpc::pfncache {
+
+const char* to_string(RefreshResult r) {
+  switch (r) {
+    case RefreshResult::kOk: return "ok";
+    case RefreshResult::kInactive: return "inactive";
+    case RefreshResult::kBadLength: return "bad-length";
+    case RefreshResult::kFault: return "fault";
+    case RefreshResult::kTimedOut: return "timed-out";
+    case RefreshResult::kStopped: return "stopped";
+    case RefreshResult::kDeadlock: return "deadlock";
+  }
+  return "?";
+}
+
+Gpc::Gpc(NotifierState& vm, Resolver& resolver)
+    : vm_(vm),
+      resolver_(resolver),
+      policy_(vm.policy()),
+      check_active_(policy_.bug != Bug::kConsumeInactive),
+      lockless_(policy_.check == ReaderCheck::kLockless) {}
+
+Gpc::~Gpc() {
+  deactivate();
+  vm_.remove_cache(this);
+  // A broken variant can leave a mapping on an inactive cache; release it anyway.
+  if (char* base = map_base_.exchange(nullptr)) release_mapping(base);
+}
+
+// ---- readers ---------------------------------------------------------------------------
+
+Gpc::ReadGuard Gpc::read_lock() {
+  if (lockless_) {
+    readers_.fetch_add(1, std::memory_order_seq_cst);
+    return ReadGuard(this);
+  }
+  return ReadGuard(lock_.read_lock() ? this : nullptr);
+}
+
+void Gpc::ReadGuard::unlock() {
+  if (!gpc_) return;
+  if (gpc_->lockless_)
+    gpc_->readers_.fetch_sub(1, std::memory_order_release);
+  else
+    gpc_->lock_.read_unlock();
+  gpc_ = nullptr;
+}
+
+GpcView Gpc::view() const {
+  for (int spins = 0;; ++spins) {
+    const uint32_t s = wseq_.load(std::memory_order_acquire);
+    if (!(s & 1)) {
+      // Acquire loads (plain moves on x86) keep the re-read of the sequence below
+      // from moving above them; TSan does not model a standalone fence.
+      GpcView v;
+      v.valid = valid_.load(std::memory_order_acquire);
+      v.active = active_.load(std::memory_order_acquire);
+      v.uhva = uhva_.load(std::memory_order_acquire);
+      v.khva = khva_.load(std::memory_order_acquire);
+      v.memfd_offset = frame_offset_.load(std::memory_order_acquire);
+      v.pfn = pfn_.load(std::memory_order_acquire);
+      if (wseq_.load(std::memory_order_relaxed) == s) return v;
+    }
+    if (spins % 64 == 63) sched_yield(); else _mm_pause();
+  }
+}
+
+void Gpc::synchronize_readers() {
+  if (!lockless_) return;  // the write lock already excluded every reader
+  if (readers_.load(std::memory_order_seq_cst) == 0) return;
+  sync_waits_.fetch_add(1, std::memory_order_relaxed);
+  const Clock::time_point until = Clock::now() + std::chrono::seconds(10);
+  for (int spins = 0; readers_.load(std::memory_order_seq_cst) != 0; ++spins) {
+    if (spins % 64 == 63) {
+      sched_yield();
+      if (stop_requested() || Clock::now() >= until) return;
+    } else {
+      _mm_pause();
+    }
+  }
+}
+
+// ---- writers -----------------------------------------------------------------------------
+
+Gpc::Mapping Gpc::current() const {
+  Mapping m;
+  m.base = map_base_.load(std::memory_order_relaxed);
+  m.frame.memfd_offset = frame_offset_.load(std::memory_order_relaxed);
+  m.frame.pfn = pfn_.load(std::memory_order_relaxed);
+  return m;
+}
+
+// Stores inside a write section are release (plain moves on x86): a lockless reader that
+// sees a new value then also sees the odd sequence number and retries.
+void Gpc::install(const Mapping& m, uintptr_t uhva, bool valid) {
+  write_begin();
+  map_base_.store(m.base, std::memory_order_release);
+  khva_.store(m.base ? m.base + offset_in_page(uhva) : nullptr, std::memory_order_release);
+  frame_offset_.store(m.base ? m.frame.memfd_offset : kNoFrame, std::memory_order_release);
+  pfn_.store(m.base ? m.frame.pfn : 0, std::memory_order_release);
+  valid_.store(valid, std::memory_order_seq_cst);
+  write_end();
+}
+
+void Gpc::release_mapping(char* base) {
+  if (resolver_.unmap(base)) AtomicGpcStats::add(stats_.unmaps);
+}
+
+void Gpc::lock_refresh_mutex(std::unique_lock<std::mutex>& lk) {
+  if (lk.try_lock()) return;
+  contended_.fetch_add(1, std::memory_order_relaxed);
+  lk.lock();
+}
+
+bool Gpc::invalidate(uintptr_t start, uintptr_t end, bool from_end_hook) {
+  if (!lock_.write_lock()) return false;
+  const uintptr_t u = uhva_.load(std::memory_order_relaxed);
+  const bool in_range = start <= u && u < end;
+  bool hit = false;
+  if (from_end_hook) {
+    // v3: every cache whose uhva is in range, valid or mid-refresh, must start over.
+    if (in_range && needs_invalidation_.load(std::memory_order_relaxed)) {
+      needs_invalidation_.store(false, std::memory_order_seq_cst);
+      write_begin();
+      valid_.store(false, std::memory_order_seq_cst);
+      write_end();
+      hit = true;
+    }
+  } else if (in_range && valid_.load(std::memory_order_relaxed)) {
+    write_begin();
+    valid_.store(false, std::memory_order_seq_cst);
+    write_end();
+    hit = true;
+  }
+  lock_.write_unlock();
+  // Lockless readers that saw valid==true may still be inside: the notifier must not
+  // return (and let the page go) before they leave.
+  if (hit) synchronize_readers();
+  return hit;
+}
+
+RefreshResult Gpc::activate(uintptr_t uhva, size_t len) {
+  // kvm_gfn_to_pfn_cache_init() used to run rwlock_init() on every activation.
+  if (policy_.bug == Bug::kReinitLock) lock_.reinit();
+  if (!active_.load(std::memory_order_acquire)) {
+    if (lock_.write_lock()) {
+      // Fields reset while the cache is unreachable; a leftover mapping is a bug's leak.
+      Mapping left = current();
+      install(Mapping{}, uhva, false);
+      lock_.write_unlock();
+      if (left.base) release_mapping(left.base);
+    }
+    // Listed before active: a refresh must not build a mapping that no invalidation
+    // can reach.
+    vm_.add_cache(this);
+    if (!lock_.write_lock()) return RefreshResult::kStopped;
+    active_.store(true, std::memory_order_release);
+    lock_.write_unlock();
+  }
+  return refresh(uhva, len);
+}
+
+void Gpc::deactivate() {
+  std::unique_lock<std::mutex> serial(refresh_mu_, std::defer_lock);
+  // Since 6.9 deactivation holds refresh_lock, so it cannot land in the unlocked window of
+  // hva_to_pfn_retry(). The broken variant does not.
+  if (policy_.bug != Bug::kDeactivateInRefresh && policy_.bug != Bug::kNoRefreshMutex)
+    lock_refresh_mutex(serial);
+  if (!active_.load(std::memory_order_acquire)) return;
+  if (!lock_.write_lock()) return;
+  const Mapping old = current();
+  write_begin();
+  active_.store(false, std::memory_order_release);
+  write_end();
+  install(Mapping{}, uhva_.load(std::memory_order_relaxed), false);
+  lock_.write_unlock();
+  vm_.remove_cache(this);
+  if (old.base) {
+    synchronize_readers();
+    release_mapping(old.base);
+  }
+}
+
+RefreshResult Gpc::refresh(size_t len) { return refresh_locked(std::nullopt, len); }
+RefreshResult Gpc::refresh(uintptr_t new_uhva, size_t len) { return refresh_locked(new_uhva, len); }
+
+RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len) {
+  AtomicGpcStats::add(stats_.refreshes);
+  auto done = [&](RefreshResult r) {
+    AtomicGpcStats::add(r == RefreshResult::kOk ? stats_.refresh_ok : stats_.refresh_failed);
+    if (r == RefreshResult::kTimedOut) AtomicGpcStats::add(stats_.timeouts);
+    if (r == RefreshResult::kDeadlock) AtomicGpcStats::add(stats_.deadlocks);
+    return r;
+  };
+  // Concurrent refreshes may see different addresses and generations: serialize them.
+  std::unique_lock<std::mutex> serial(refresh_mu_, std::defer_lock);
+  if (policy_.bug != Bug::kNoRefreshMutex) lock_refresh_mutex(serial);
+
+  if (!lock_.write_lock(policy_.refresh_bound))
+    return done(stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut);
+  if (check_active_ && !active_.load(std::memory_order_relaxed)) {
+    lock_.write_unlock();
+    return done(RefreshResult::kInactive);
+  }
+  const uintptr_t target = new_uhva.value_or(uhva_.load(std::memory_order_relaxed));
+  if (offset_in_page(target) + len > kPageSize) {
+    lock_.write_unlock();
+    return done(RefreshResult::kBadLength);
+  }
+  const Mapping old = current();
+  const uint64_t gen = vm_.memslots_generation();
+  const bool moved = target != uhva_.load(std::memory_order_relaxed) ||
+                     generation_.load(std::memory_order_relaxed) != gen;
+  if (moved) {
+    write_begin();
+    uhva_.store(target, std::memory_order_release);
+    generation_.store(gen, std::memory_order_release);
+    write_end();
+  }
+
+  RefreshResult r = RefreshResult::kOk;
+  Mapping failed_attempt;
+  bool lock_lost = false;
+  if (!valid_.load(std::memory_order_relaxed) || moved) {
+    r = hva_to_pfn_retry(old, &failed_attempt, &lock_lost);
+  } else {
+    // Same page, still valid: keep the mapping, only the offset in the page may differ.
+    write_begin();
+    khva_.store(old.base ? old.base + offset_in_page(target) : nullptr, std::memory_order_release);
+    write_end();
+  }
+
+  bool unmap_old = false;
+  if (!lock_lost) {
+    if (r != RefreshResult::kOk) install(Mapping{}, target, false);
+    // Decided before the lock is dropped, as the kernel does ("detect a pfn change").
+    unmap_old = old.base && map_base_.load(std::memory_order_relaxed) != old.base;
+    lock_.write_unlock();
+  }
+  if (unmap_old || failed_attempt.base) synchronize_readers();
+  if (failed_attempt.base && failed_attempt.base != old.base) release_mapping(failed_attempt.base);
+  if (unmap_old) release_mapping(old.base);
+  return done(r);
+}
+
+bool Gpc::retry_needed(uint64_t snap, uintptr_t uhva) const {
+  if (policy_.hook == Hook::kEnd) {
+    // v3: only an invalidation of this uhva (which clears the flag in range_end) forces
+    // a retry. busy did not wait before resolving, so it also retries while one pends.
+    return !needs_invalidation_.load(std::memory_order_seq_cst) ||
+           (policy_.wait == WaitKind::kBusy && vm_.pending_for(uhva));
+  }
+  if (policy_.filter == Filter::kGlobal)  // mmu_notifier_retry_cache()
+    return vm_.active_count() != 0 || vm_.seq() != snap;
+  return vm_.range_pending(uhva) || vm_.seq() != snap;  // as mmu_invalidate_retry_gfn()
+}
+
+WaitResult Gpc::wait_for_invalidations(uintptr_t uhva, Clock::time_point deadline) {
+  auto pending = [this, uhva] { return vm_.pending_for(uhva); };
+  WaitPhases plan;
+  switch (policy_.wait) {
+    case WaitKind::kBusy:
+      return WaitResult::kClear;  // upstream resolves anyway and lets the retry check decide
+    case WaitKind::kSpin:
+      plan.spin = deadline - Clock::now();
+      return wait_phased(pending, plan, vm_.wake_word(), deadline, policy_.block_slice, stats_);
+    case WaitKind::kBlock:
+      plan.block = true;
+      return wait_phased(pending, plan, vm_.wake_word(), deadline, policy_.block_slice, stats_);
+    case WaitKind::kHaltPoll: {
+      if (!pending()) return WaitResult::kClear;  // like a halt that finds work: no wait, no adapt
+      const uint32_t window = window_.ns();
+      plan.spin = std::chrono::nanoseconds(window);
+      plan.block = true;
+      const auto t0 = Clock::now();
+      const WaitResult r =
+          wait_phased(pending, plan, vm_.wake_word(), deadline, policy_.block_slice, stats_);
+      const auto waited = static_cast<uint64_t>((Clock::now() - t0).count());
+      if (window > 0) {
+        AtomicGpcStats::add(stats_.polls_attempted);
+        AtomicGpcStats::add(stats_.poll_ns, std::min<uint64_t>(waited, window));
+        if (r == WaitResult::kClear && waited <= window)
+          AtomicGpcStats::add(stats_.polls_successful);
+        else
+          AtomicGpcStats::add(stats_.polls_invalid);
+      }
+      window_.update(waited, r == WaitResult::kClear, policy_.halt_poll);
+      return r;
+    }
+  }
+  return WaitResult::kClear;
+}
+
+RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost) {
+  const uintptr_t uhva = uhva_.load(std::memory_order_relaxed);
+  write_begin();
+  if (policy_.bug == Bug::kSpeculativeValid) {
+    // The pre-2022 shape: valid before the new page is even mapped.
+    khva_.store(nullptr, std::memory_order_release);
+    valid_.store(true, std::memory_order_seq_cst);
+  } else {
+    // Invalid before the lock is dropped: uhva may already be new, so a concurrent
+    // check() could not tell the old mapping is wrong.
+    valid_.store(false, std::memory_order_seq_cst);
+  }
+  write_end();
+
+  const Clock::time_point deadline = Clock::now() + policy_.refresh_bound;
+  auto relock_and = [&](RefreshResult r) {
+    if (!lock_.write_lock(policy_.refresh_bound)) *lock_lost = true;
+    return r;
+  };
+  Mapping attempt;
+  for (bool first = true;; first = false) {
+    if (policy_.hook == Hook::kEnd) needs_invalidation_.store(true, std::memory_order_seq_cst);
+    lock_.write_unlock();
+
+    if (!first) {
+      AtomicGpcStats::add(stats_.retries);
+      // The attempt was never published, so no reader can hold it.
+      if (attempt.base && attempt.base != old.base) release_mapping(attempt.base);
+      attempt = Mapping{};
+      // cond_resched(): sched_yield costs 152 ns here when nothing else is runnable
+      // (MACHINE-NOTES), and gives the CPU away for a slice when something is.
+      if (policy_.wait == WaitKind::kBusy) {
+        sched_yield();
+        AtomicGpcStats::add(stats_.yields);
+      }
+    }
+    if (stop_requested()) return relock_and(RefreshResult::kStopped);
+    if (Clock::now() >= deadline) return relock_and(RefreshResult::kTimedOut);
+
+    if (policy_.bug == Bug::kInnerContinue) {
+      // v3 2/5 as posted: the lock is re-taken inside the wait loop and `continue`
+      // restarts that inner loop, so the second turn takes the held lock again.
+      bool held = false;
+      while (vm_.pending_for(uhva)) {
+        sched_yield();
+        if (!lock_.write_lock(policy_.refresh_bound)) {
+          if (lock_.write_held_by_me()) return RefreshResult::kDeadlock;
+          *lock_lost = true;
+          return stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut;
+        }
+        held = true;
+        continue;
+      }
+      if (held) {
+        lock_.write_lock(policy_.refresh_bound);  // the relock after hva_to_pfn: deadlock
+        return RefreshResult::kDeadlock;
+      }
+    } else {
+      const WaitResult w = wait_for_invalidations(uhva, deadline);
+      if (w == WaitResult::kStopped) return relock_and(RefreshResult::kStopped);
+      if (w == WaitResult::kTimedOut) return relock_and(RefreshResult::kTimedOut);
+    }
+
+    // Snapshot just before resolving (Christopherson, v3 review, patch 1/5): any
+    // invalidation that ends after this point changes seq.
+    const uint64_t snap = vm_.seq();
+    AtomicGpcStats::add(stats_.hva_to_pfn);
+    const std::optional<Frame> frame = resolver_.hva_to_pfn(uhva);
+    if (!frame) return relock_and(RefreshResult::kFault);
+    if (old.base && frame->memfd_offset == old.frame.memfd_offset) {
+      attempt = Mapping{old.base, *frame};  // same page: reuse the existing mapping
+    } else {
+      auto* base = static_cast<char*>(resolver_.map(*frame));
+      if (!base) return relock_and(RefreshResult::kFault);
+      AtomicGpcStats::add(stats_.maps);
+      attempt = Mapping{base, *frame};
+    }
+
+    if (!lock_.write_lock(policy_.refresh_bound)) {
+      *lock_lost = true;
+      *to_release = attempt;
+      return stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut;
+    }
+    // Deactivation may have run while the lock was dropped.
+    if (policy_.bug != Bug::kDeactivateInRefresh && check_active_ &&
+        !active_.load(std::memory_order_relaxed)) {
+      *to_release = attempt;
+      return RefreshResult::kInactive;
+    }
+    if (!retry_needed(snap, uhva)) break;
+  }
+  install(attempt, uhva, true);
+  return RefreshResult::kOk;
+}
+
+GpcAudit Gpc::audit() const {
+  GpcAudit a;
+  const GpcView v = view();
+  a.valid_while_inactive = v.valid && !v.active;
+  a.mapped_while_inactive = !v.active && map_base_.load(std::memory_order_relaxed) != nullptr;
+  a.valid_but_unlisted = v.valid && !vm_.listed(this);
+  a.lock_self_deadlocks = lock_.self_deadlocks();
+  a.lock_unbalanced_unlocks = lock_.unbalanced_unlocks();
+  return a;
+}
+
+}  // namespace gpc::pfncache

@@ -1,0 +1,119 @@
+// BRIEF §1/§7: the per-VM count makes any invalidation anywhere force a retry. With the
+// count never reaching zero, a `global` refresh cannot finish (it ends at its bound); a
+// `range` refresh of an untouched page completes. What each waiting strategy does in the
+// meantime is printed (and recorded as test properties) for docs/pfncache-model.md.
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "common/stop.hpp"
+#include "pfncache/race_scenarios.hpp"
+#include "pfncache/race_fixture.hpp"
+
+namespace gpc::pfncache {
+namespace {
+using namespace fixture;
+
+constexpr auto kBound = std::chrono::milliseconds(100);
+
+std::string line(const Policy& p, RefreshResult r, std::chrono::nanoseconds took,
+                 const GpcStats& s) {
+  return fmt::format(
+      "{:<55} {:>9} {:>8.1f}ms resolves={} retries={} yields={} spin={:.1f}ms sleeps={} "
+      "wakeups={} invalid_wakeups={}",
+      describe(p), to_string(r), took.count() / 1e6, s.hva_to_pfn, s.retries, s.yields,
+      s.spin_ns / 1e6, s.sleeps, s.wakeups, s.invalid_wakeups);
+}
+
+class Livelock : public ::testing::TestWithParam<WaitKind> {};
+
+TEST_P(Livelock, HeldUnrelatedInvalidationStarvesGlobalNotRange) {
+  const LivelockOutcome global = run_livelock(GetParam(), Filter::kGlobal, kBound);
+  const LivelockOutcome range = run_livelock(GetParam(), Filter::kRange, kBound);
+  std::cout << global.detail << "\n" << range.detail << "\n";
+  RecordProperty("global", global.detail);
+  RecordProperty("range", range.detail);
+  EXPECT_FALSE(global.completed) << global.detail;
+  EXPECT_NE(global.detail.find("timed-out"), std::string::npos) << global.detail;
+  EXPECT_TRUE(range.completed) << range.detail;
+  EXPECT_NE(range.detail.find("retries=0 "), std::string::npos) << range.detail;
+}
+
+// A stream of overlapping unrelated invalidations (pages 4 and 6; the cache is on page
+// 0, outside their merged range): the count never reaches zero and seq keeps moving.
+TEST_P(Livelock, StreamOfUnrelatedInvalidations) {
+  for (auto [hook, filter] : {std::pair{Hook::kStart, Filter::kGlobal},
+                              std::pair{Hook::kStart, Filter::kRange},
+                              std::pair{Hook::kEnd, Filter::kRange}}) {
+    Policy p = policy(GetParam(), hook, filter);
+    p.refresh_bound = kBound;
+    Fixture f(p);
+    ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+    std::atomic<bool> stop{false};
+    f.vm.invalidate_range_start(hva(4), hva(5));
+    std::thread stream([&] {
+      bool four_open = true;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const size_t open = four_open ? 6 : 4, close = four_open ? 4 : 6;
+        f.vm.invalidate_range_start(hva(open), hva(open + 1));
+        f.vm.invalidate_range_end(hva(close), hva(close + 1));
+        four_open = !four_open;
+      }
+      const size_t still = four_open ? 4 : 6;
+      f.vm.invalidate_range_end(hva(still), hva(still + 1));
+    });
+    ASSERT_TRUE(eventually([&] { return f.vm.stats().ends >= 1000; }));  // stream is flowing
+    f.vm.bump_memslots_generation();
+    const uint64_t ends0 = f.vm.stats().ends;
+    const auto t0 = Clock::now();
+    const RefreshResult r = f.gpc.refresh(8);
+    const auto took = Clock::now() - t0;
+    const uint64_t ends_during = f.vm.stats().ends - ends0;
+    stop = true;
+    stream.join();
+    std::cout << line(p, r, took, f.gpc.stats()) << " inval_ends_during=" << ends_during << "\n";
+    if (filter == Filter::kGlobal) {
+      EXPECT_EQ(r, RefreshResult::kTimedOut);
+    }
+    // v3's flag only reacts to invalidations of this uhva: the stream cannot starve it.
+    if (hook == Hook::kEnd) {
+      EXPECT_EQ(r, RefreshResult::kOk);
+    }
+  }
+}
+
+// A livelocked refresh also ends on a stop request (Ctrl-C), not only at its bound.
+TEST_P(Livelock, StopRequestEndsAWaitingRefresh) {
+  Policy p = policy(GetParam(), Hook::kStart, Filter::kGlobal);
+  p.refresh_bound = std::chrono::seconds(30);
+  Fixture f(p);
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.vm.invalidate_range_start(hva(6), hva(7));
+  f.vm.bump_memslots_generation();
+  RefreshResult r = RefreshResult::kOk;
+  std::thread t([&] { r = f.gpc.refresh(8); });
+  // Where the refresh waits is visible for busy (retries), haltpoll and block (a
+  // registered sleeper); a spinner shows nothing until it ends, so it is stopped blind.
+  if (GetParam() != WaitKind::kSpin) {
+    EXPECT_TRUE(eventually([&] {
+      return f.vm.wake_word().waiters() > 0 || f.gpc.stats().retries > 0;
+    }));
+  }
+  const auto t0 = Clock::now();
+  request_stop();
+  t.join();
+  reset_stop();
+  EXPECT_EQ(r, RefreshResult::kStopped);
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));  // far below the 30 s bound
+  f.vm.invalidate_range_end(hva(6), hva(7));
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, Livelock,
+                         ::testing::Values(WaitKind::kBusy, WaitKind::kSpin, WaitKind::kHaltPoll,
+                                           WaitKind::kBlock),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+}  // namespace
+}  // namespace gpc::pfncache

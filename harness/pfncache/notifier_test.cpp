@@ -1,0 +1,105 @@
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pfncache/race_fixture.hpp"
+
+namespace gpc::pfncache {
+namespace {
+using namespace fixture;
+
+struct Seen {
+  NotifierPhase phase;
+  int64_t count, in_progress;
+  uint64_t seq;
+  bool cache_valid;
+};
+
+TEST(Notifier, KernelOrderingOfCountCachesSeqAndInProgress) {
+  Fixture f;
+  std::vector<Seen> seen;
+  f.vm.set_test_hook([&](NotifierPhase p, uintptr_t, uintptr_t) {
+    seen.push_back({p, f.vm.active_count(), f.vm.in_progress(), f.vm.seq(), f.gpc.view().valid});
+  });
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen[0].phase, NotifierPhase::kStartCountRaised);
+  EXPECT_EQ(seen[0].count, 1);
+  EXPECT_TRUE(seen[0].cache_valid);  // count raised before any cache is touched
+  EXPECT_EQ(seen[0].in_progress, 0);
+  EXPECT_EQ(seen[1].phase, NotifierPhase::kStartCachesInvalidated);
+  EXPECT_FALSE(seen[1].cache_valid);
+  EXPECT_EQ(seen[1].in_progress, 0);  // in_progress rises only after the caches
+  EXPECT_EQ(seen[2].phase, NotifierPhase::kStartReturning);
+  EXPECT_EQ(seen[2].in_progress, 1);
+  EXPECT_EQ(seen[3].phase, NotifierPhase::kEndSeqBumped);
+  EXPECT_EQ(seen[3].seq, seen[2].seq + 1);
+  EXPECT_EQ(seen[3].in_progress, 0);
+  EXPECT_EQ(seen[3].count, 1);  // the count drops last
+  EXPECT_EQ(seen[5].phase, NotifierPhase::kEndCountDropped);
+  EXPECT_EQ(seen[5].count, 0);
+}
+
+TEST(Notifier, BrokenOrderRaisesCountAfterTheCacheWalk) {
+  Fixture f(policy(WaitKind::kBusy, Hook::kStart, Filter::kGlobal, ReaderCheck::kRwlock,
+                   Bug::kCountAfterInvalidate));
+  std::vector<NotifierPhase> order;
+  std::vector<int64_t> counts;
+  f.vm.set_test_hook([&](NotifierPhase p, uintptr_t, uintptr_t) {
+    order.push_back(p);
+    counts.push_back(f.vm.active_count());
+  });
+  f.vm.invalidate_range_start(hva(0), hva(1));
+  ASSERT_GE(order.size(), 2u);
+  EXPECT_EQ(order[0], NotifierPhase::kStartCachesInvalidated);
+  EXPECT_EQ(counts[0], 0);
+  f.vm.invalidate_range_end(hva(0), hva(1));
+}
+
+TEST(Notifier, RangeMergesWhileSeveralAreActiveAndResetsAtZero) {
+  Fixture f(policy(WaitKind::kBusy, Hook::kStart, Filter::kRange));
+  f.vm.invalidate_range_start(hva(2), hva(3));
+  EXPECT_TRUE(f.vm.range_pending(hva(2)));
+  EXPECT_FALSE(f.vm.range_pending(hva(4)));
+  f.vm.invalidate_range_start(hva(5), hva(6));
+  EXPECT_TRUE(f.vm.range_pending(hva(4)));  // merged min/max covers the gap
+  EXPECT_FALSE(f.vm.range_pending(hva(0)));
+  f.vm.invalidate_range_end(hva(2), hva(3));
+  EXPECT_TRUE(f.vm.range_pending(hva(4)));  // not shrunk until the count reaches zero
+  f.vm.invalidate_range_end(hva(5), hva(6));
+  EXPECT_FALSE(f.vm.range_pending(hva(5)));
+  EXPECT_EQ(f.vm.active_count(), 0);
+  f.vm.invalidate_range_end(hva(5), hva(6));  // unmatched
+  EXPECT_EQ(f.vm.stats().unbalanced_ends, 1u);
+  EXPECT_EQ(f.vm.active_count(), 0);
+}
+
+TEST(Gpc, ActivateCheckRefreshDeactivateAndCounters) {
+  Fixture f;
+  EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kInactive);
+  ASSERT_EQ(f.gpc.activate(hva(1) + 16, 8), RefreshResult::kOk);
+  {
+    auto g = f.gpc.read_lock();
+    EXPECT_TRUE(f.gpc.check(8));
+    EXPECT_FALSE(f.gpc.check(kPageSize));  // crosses the page
+  }
+  EXPECT_EQ(f.gpc.refresh(kPageSize), RefreshResult::kBadLength);
+  EXPECT_EQ(f.user_write(7), Access::kOk);
+  EXPECT_EQ(f.gpc.view().khva - f.resolver.page(f.table.get(1)), 16);
+  f.vm.bump_memslots_generation();
+  EXPECT_EQ(f.user_write(), std::nullopt);
+  EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kOk);
+  EXPECT_EQ(f.user_write(), Access::kOk);
+  f.gpc.deactivate();
+  EXPECT_EQ(f.user_write(), std::nullopt);
+  EXPECT_EQ(f.resolver.live_mappings(), 0u);
+  const GpcStats s = f.gpc.stats();
+  EXPECT_EQ(s.refreshes, s.refresh_ok + s.refresh_failed);
+  EXPECT_EQ(s.refresh_failed, 2u);  // the inactive and the bad-length refresh
+  EXPECT_EQ(f.gpc.audit().violations(), 0u);
+  EXPECT_EQ(f.checker.stats().violations(), 0u);
+}
+
+}  // namespace
+}  // namespace gpc::pfncache

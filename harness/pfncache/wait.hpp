@@ -1,0 +1,144 @@
+// How a refresh waits for invalidations in progress. A wait runs up to three phases in
+// order, like folly's WaitOptions: spin (pause), yield (sched_yield), block (futex). Each
+// phase ends with success (the invalidation is over), timeout (bound or stop: give up), or
+// advance (its own budget is spent: go to the next phase). The four strategies of
+// BRIEF §1 are phase plans: busy = none (retry instead), spin = spin only, haltpoll =
+// spin for an adaptive window then block, block = block only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "pfncache/policy.hpp"
+#include "pfncache/stats.hpp"
+
+namespace gpc::pfncache {
+
+using Clock = std::chrono::steady_clock;
+
+enum class WaitResult { kClear, kTimedOut, kStopped };
+
+// The word range_end bumps when the active-invalidation count reaches zero; blocked
+// refreshes sleep on it (the userspace stand-in for v3's gpc_invalidate_wq / rcuwait).
+class WakeWord {
+ public:
+  uint32_t snapshot() const { return word_.load(std::memory_order_seq_cst); }
+  // A sleeper registers before its last re-check so wake_all() cannot miss it (the
+  // waker bumps the word and then reads the waiter count, both seq_cst).
+  void register_waiter() { waiters_.fetch_add(1, std::memory_order_seq_cst); }
+  void unregister_waiter() { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
+  // Sleeps while the word still equals `seen`, at most `max`. True if the word changed.
+  bool sleep(uint32_t seen, std::chrono::nanoseconds max);
+  // Bumps the word; issues FUTEX_WAKE only when someone sleeps (13 µs per call here).
+  void wake_all();
+  uint32_t waiters() const { return waiters_.load(std::memory_order_seq_cst); }
+  uint64_t wake_syscalls() const { return wake_syscalls_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint32_t> word_{0};
+  std::atomic<uint32_t> waiters_{0};
+  std::atomic<uint64_t> wake_syscalls_{0};
+};
+
+struct WaitPhases {
+  std::chrono::nanoseconds spin{0};   // budget of the pause phase
+  std::chrono::nanoseconds yield{0};  // budget of the sched_yield phase
+  bool block = false;                 // sleep on the WakeWord until clear or deadline
+};
+
+// The adaptive poll window of KVM halt polling (grow_halt_poll_ns/shrink_halt_poll_ns and
+// the decision in kvm_vcpu_halt), kept per cache as the kernel keeps it per vCPU.
+class HaltPollWindow {
+ public:
+  uint32_t ns() const { return ns_.load(std::memory_order_relaxed); }
+  // After one wait of `waited_ns` (poll + block). `valid` = it ended because the
+  // invalidation finished (a timeout or stop is the analogue of an invalid wakeup).
+  void update(uint64_t waited_ns, bool valid, const HaltPollParams& p);
+
+ private:
+  void grow(const HaltPollParams& p);
+  void shrink(const HaltPollParams& p);
+  std::atomic<uint32_t> ns_{0};  // starts at 0 like vcpu->halt_poll_ns
+};
+
+namespace detail {
+enum class PhaseResult { kSuccess, kTimeout, kAdvance, kContinue };
+PhaseResult timeout_or_advance(Clock::time_point deadline, Clock::time_point phase_end);
+bool stop_now();
+void pause_once();
+void yield_once();
+}  // namespace detail
+
+// Waits while `pending()` is true. `pending` must be cheap and safe to call from any
+// thread (it reads atomics of the notifier state).
+template <typename Pending>
+WaitResult wait_phased(Pending&& pending, const WaitPhases& plan, WakeWord& word,
+                       Clock::time_point deadline, std::chrono::nanoseconds block_slice,
+                       AtomicGpcStats& st) {
+  using detail::PhaseResult;
+  const auto t_begin = Clock::now();
+  auto finish = [&](WaitResult r) {
+    AtomicGpcStats::add(st.wait_ns, static_cast<uint64_t>((Clock::now() - t_begin).count()));
+    return r;
+  };
+  auto fail = [&]() { return finish(detail::stop_now() ? WaitResult::kStopped : WaitResult::kTimedOut); };
+  if (!pending()) return finish(WaitResult::kClear);
+
+  if (plan.spin.count() > 0) {
+    const auto t0 = Clock::now();
+    const auto end = t0 + plan.spin;
+    PhaseResult r = PhaseResult::kAdvance;
+    for (uint32_t i = 1;; ++i) {
+      if (!pending()) { r = PhaseResult::kSuccess; break; }
+      detail::pause_once();
+      // clock_gettime costs 16 ns here: read it every 32 pauses (~4 µs), not every one.
+      if (i % 32 == 0) {
+        r = detail::timeout_or_advance(deadline, end);
+        if (r != PhaseResult::kContinue) break;
+      }
+    }
+    AtomicGpcStats::add(st.spin_ns, static_cast<uint64_t>((Clock::now() - t0).count()));
+    if (r == PhaseResult::kSuccess) return finish(WaitResult::kClear);
+    if (r == PhaseResult::kTimeout) return fail();
+  }
+
+  if (plan.yield.count() > 0) {
+    const auto t0 = Clock::now();
+    const auto end = t0 + plan.yield;
+    PhaseResult r = PhaseResult::kAdvance;
+    for (;;) {
+      if (!pending()) { r = PhaseResult::kSuccess; break; }
+      detail::yield_once();
+      AtomicGpcStats::add(st.yields);
+      r = detail::timeout_or_advance(deadline, end);
+      if (r != PhaseResult::kContinue) break;
+    }
+    AtomicGpcStats::add(st.yield_ns, static_cast<uint64_t>((Clock::now() - t0).count()));
+    if (r == PhaseResult::kSuccess) return finish(WaitResult::kClear);
+    if (r == PhaseResult::kTimeout) return fail();
+  }
+
+  if (!plan.block) return finish(pending() ? WaitResult::kTimedOut : WaitResult::kClear);
+  for (;;) {
+    if (!pending()) return finish(WaitResult::kClear);
+    const auto now = Clock::now();
+    if (detail::stop_now() || now >= deadline) return fail();
+    const uint32_t seen = word.snapshot();
+    word.register_waiter();
+    if (!pending()) {
+      word.unregister_waiter();
+      return finish(WaitResult::kClear);
+    }
+    auto slice = std::min<std::chrono::nanoseconds>(block_slice, deadline - now);
+    const auto t0 = Clock::now();
+    const bool woke = word.sleep(seen, slice);
+    word.unregister_waiter();
+    AtomicGpcStats::add(st.sleeps);
+    AtomicGpcStats::add(st.sleep_ns, static_cast<uint64_t>((Clock::now() - t0).count()));
+    if (woke) AtomicGpcStats::add(st.wakeups);
+    if (pending()) AtomicGpcStats::add(st.invalid_wakeups);
+  }
+}
+
+}  // namespace gpc::pfncache

@@ -1,0 +1,82 @@
+#include "pfncache/wait.hpp"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/stop.hpp"
+
+namespace gpc::pfncache {
+namespace {
+
+TEST(HaltPollWindow, FollowsKvmGrowAndShrink) {
+  HaltPollParams p;  // start 10 µs, grow x2, shrink 0 (reset), max 200 µs
+  HaltPollWindow w;
+  EXPECT_EQ(w.ns(), 0u);
+  w.update(5'000, true, p);  // a short wait the (empty) window missed: grow to start
+  EXPECT_EQ(w.ns(), 10'000u);
+  w.update(15'000, true, p);
+  EXPECT_EQ(w.ns(), 20'000u);
+  w.update(15'000, true, p);  // caught by the poll: unchanged
+  EXPECT_EQ(w.ns(), 20'000u);
+  for (int i = 0; i < 10; ++i) w.update(190'000, true, p);  // 40, 80, 160, then capped
+  EXPECT_EQ(w.ns(), 200'000u);  // capped at max
+  w.update(300'000, true, p);  // longer than max: shrink (to 0 with shrink=0)
+  EXPECT_EQ(w.ns(), 0u);
+  p.shrink = 2;
+  w.update(5'000, true, p);
+  w.update(15'000, true, p);
+  w.update(25'000, true, p);
+  EXPECT_EQ(w.ns(), 40'000u);
+  w.update(0, false, p);  // invalid wakeup: shrink by 2
+  EXPECT_EQ(w.ns(), 20'000u);
+  w.update(0, false, p);  // 10 µs is not below start
+  EXPECT_EQ(w.ns(), 10'000u);
+  w.update(0, false, p);  // 5 µs < start: reset
+  EXPECT_EQ(w.ns(), 0u);
+}
+
+TEST(WaitPhased, ClearAtOnceTimeoutAndStop) {
+  WakeWord word;
+  AtomicGpcStats st;
+  WaitPhases spin{std::chrono::milliseconds(1), {}, false};
+  EXPECT_EQ(wait_phased([] { return false; }, spin, word, Clock::now() + std::chrono::seconds(1),
+                        std::chrono::milliseconds(5), st),
+            WaitResult::kClear);
+  // Spin budget over with no further phase: the waiter gives up (timed out).
+  EXPECT_EQ(wait_phased([] { return true; }, spin, word, Clock::now() + std::chrono::seconds(1),
+                        std::chrono::milliseconds(5), st),
+            WaitResult::kTimedOut);
+  WaitPhases block{{}, {}, true};
+  EXPECT_EQ(wait_phased([] { return true; }, block, word,
+                        Clock::now() + std::chrono::milliseconds(30), std::chrono::milliseconds(5),
+                        st),
+            WaitResult::kTimedOut);
+  request_stop();
+  EXPECT_EQ(wait_phased([] { return true; }, block, word, Clock::now() + std::chrono::seconds(5),
+                        std::chrono::milliseconds(5), st),
+            WaitResult::kStopped);
+  reset_stop();
+  EXPECT_GT(st.snapshot().sleeps, 0u);
+}
+
+TEST(WaitPhased, BlockedWaiterIsWokenByWakeAll) {
+  WakeWord word;
+  AtomicGpcStats st;
+  std::atomic<bool> pending{true};
+  WaitResult r = WaitResult::kTimedOut;
+  std::thread t([&] {
+    r = wait_phased([&] { return pending.load(); }, WaitPhases{{}, {}, true}, word,
+                    Clock::now() + std::chrono::seconds(10), std::chrono::seconds(5), st);
+  });
+  while (word.waiters() == 0) std::this_thread::yield();
+  pending = false;
+  word.wake_all();
+  t.join();
+  EXPECT_EQ(r, WaitResult::kClear);
+  EXPECT_EQ(st.snapshot().wakeups, 1u);
+  EXPECT_EQ(word.wake_syscalls(), 1u);
+}
+
+}  // namespace
+}  // namespace gpc::pfncache
