@@ -17,6 +17,7 @@ TEST(Placement, DistinctCoresBeforeSiblings) {
   EXPECT_FALSE(p.uses_smt);
   EXPECT_FALSE(p.overcommitted);
   EXPECT_TRUE(p.co_runner_pus.empty());
+  EXPECT_EQ(p.describe(), "vCPU0->PU0 vCPU1->PU2 invalidator0->PU4 invalidator1->PU6 (NUMA node 0)");
 }
 
 TEST(Placement, SiblingsWhenCoresRunOut) {
