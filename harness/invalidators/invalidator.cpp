@@ -93,7 +93,8 @@ StepResult Invalidator::step() {
   StepResult r;
   r.range = bracket_range();
   const auto* observed = reinterpret_cast<const char*>(plan_.observed);
-  if (cfg_.verify) {
+  const bool verify = cfg_.verify && cfg_.verify_every > 0 && steps_++ % cfg_.verify_every == 0;
+  if (verify) {
     const PageInfo before = pagemap_.read(plan_.observed);
     r.pfn_before = before.pfn;
     r.thp_before = before.huge();
@@ -113,7 +114,7 @@ StepResult Invalidator::step() {
   r.bracket_ns = ns_between(t0, t3);
   after_step();
 
-  if (cfg_.verify) {
+  if (verify) {
     touch({plan_.observed, plan_.observed + kPageSize});
     const PageInfo after = pagemap_.read(plan_.observed);
     r.pfn_after = after.pfn;

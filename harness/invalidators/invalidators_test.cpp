@@ -287,6 +287,17 @@ TEST(Types, NeighbourLeavesTheCachePageAlone) {
   EXPECT_EQ(Pagemap().read(cache).pfn, pfn);
 }
 
+TEST(Types, VerifyEverySamplesSteps) {
+  MemfdRegion g = memfd_guest();
+  auto inv = make_invalidator(InvalidatorType::zap, g, {.verify_every = 3});
+  int checked = 0;
+  for (int i = 0; i < 6; ++i) checked += inv->step().content_preserved.has_value() ? 1 : 0;
+  EXPECT_EQ(checked, 2);
+  auto off = make_invalidator(InvalidatorType::zap, g, {.verify = false});
+  EXPECT_FALSE(off->step().content_preserved.has_value());
+  EXPECT_FALSE(off->step().verified());
+}
+
 // ---- bracketing ----
 
 TEST(Bracket, StartThenEndWithTheExactRangeAndTableUpdatedInside) {

@@ -10,6 +10,7 @@
 namespace gpc {
 
 using Clock = std::chrono::steady_clock;
+constexpr int kMaxCatchUp = 16;
 
 void InvalidatorStats::add(const StepResult& r) {
   ++ops;
@@ -73,7 +74,7 @@ void InvalidatorRunner::run_for(Nanos duration) {
   Deadline deadline(duration);
   while (!deadline.expired()) {
     if (stop_flag_.load(std::memory_order_relaxed)) break;
-    std::this_thread::sleep_for(std::min<Nanos>(deadline.remaining(), std::chrono::milliseconds(5)));
+    std::this_thread::sleep_for(std::min<Nanos>(deadline.remaining(), std::chrono::milliseconds(20)));  // wake rarely: it shares the PU
   }
   stop();
 }
@@ -92,8 +93,10 @@ void InvalidatorRunner::thread_main(size_t index) {
       st.add(inv.step());
       if (paced) {
         next += period;
-        // Fell behind by more than a period: restart the schedule instead of bursting.
-        if (Clock::now() > next + period) next = Clock::now();
+        // A late wake-up is made up by the next steps (the rate is an average), but after
+        // falling behind by more than kMaxCatchUp periods the schedule restarts instead
+        // of bursting.
+        if (Clock::now() > next + kMaxCatchUp * period) next = Clock::now();
         if (!wait_until(next, &stop_flag_)) break;
       }
     }
