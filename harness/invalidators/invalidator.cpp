@@ -105,7 +105,12 @@ StepResult Invalidator::step() {
   const auto t0 = Clock::now();
   if (listener) listener->invalidate_range_start(r.range.start, r.range.end);
   const auto t1 = Clock::now();
-  r.op_failed = !operate();
+  try {
+    r.op_failed = !operate();
+  } catch (...) {
+    if (listener) listener->invalidate_range_end(r.range.start, r.range.end);  // never leave it open
+    throw;
+  }
   const auto t2 = Clock::now();
   hold_for(cfg_.hold);
   if (listener) listener->invalidate_range_end(r.range.start, r.range.end);

@@ -105,10 +105,16 @@ class Invalidator {
   MemfdRegion* memfd_region() const;
   // Runs `fn` between range_start/range_end when a listener is attached (for extra
   // operations the kernel would also notify, e.g. re-forming a THP before a split).
+  // range_end is called even when `fn` throws: a half-open range would block waiters forever.
   template <class Fn>
   void bracketed(HostRange range, Fn&& fn) {
     if (cfg_.listener) cfg_.listener->invalidate_range_start(range.start, range.end);
-    fn();
+    try {
+      fn();
+    } catch (...) {
+      if (cfg_.listener) cfg_.listener->invalidate_range_end(range.start, range.end);
+      throw;
+    }
     if (cfg_.listener) cfg_.listener->invalidate_range_end(range.start, range.end);
   }
   bool pmd_mapped(uintptr_t va) const;

@@ -46,8 +46,11 @@ class MmapFixedInvalidator final : public Invalidator {
     const size_t len = plan_.op.size();
     if (auto* m = memfd_region()) {
       if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->memfd(), static_cast<off_t>(new_offset_)) ==
-          MAP_FAILED)
-        throw SystemError("mmap(MAP_FIXED, memfd)", errno);
+          MAP_FAILED) {
+        const int err = errno;
+        m->give_back(new_offset_, pages());
+        throw SystemError("mmap(MAP_FIXED, memfd)", err);
+      }
       const size_t first = m->page_index(plan_.op.start);
       old_offsets_.clear();
       for (size_t i = 0; i < pages(); ++i) {

@@ -46,7 +46,12 @@ class MremapInvalidator final : public Invalidator {
   bool operate() override {
     void* moved = mremap(staging_.data(), staging_.size(), staging_.size(), MREMAP_MAYMOVE | MREMAP_FIXED,
                          reinterpret_cast<void*>(plan_.op.start));
-    if (moved == MAP_FAILED) throw SystemError("mremap(MREMAP_FIXED onto the target)", errno);
+    if (moved == MAP_FAILED) {
+      const int err = errno;
+      if (auto* m = memfd_region()) m->give_back(new_offset_, pages());  // staging is unmapped by its owner
+      staging_.reset();
+      throw SystemError("mremap(MREMAP_FIXED onto the target)", err);
+    }
     staging_.release();  // its pages now back the target
     if (auto* m = memfd_region()) {
       const size_t first = m->page_index(plan_.op.start);

@@ -101,6 +101,21 @@ class FailingInvalidator final : public Invalidator {
   int calls_ = 0;
 };
 
+TEST(Runner, AFailedOperationStillEndsItsBracket) {
+  MemfdRegion g({.size = 2u << 20});
+  test::RecordingListener listener;
+  class Failing final : public Invalidator {
+   public:
+    Failing(GuestRegion& r, MmuNotifierListener* l) : Invalidator(InvalidatorType::zap, r, {.listener = l}) {}
+    bool operate() override { throw SystemError("madvise", EINVAL); }
+  } inv(g, &listener);
+  EXPECT_THROW(inv.step(), SystemError);
+  const auto calls = listener.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_TRUE(calls[0].start);
+  EXPECT_FALSE(calls[1].start);
+}
+
 TEST(Runner, AThreadErrorStopsTheRunAndIsRethrown) {
   MemfdRegion g({.size = 2u << 20});
   std::vector<std::unique_ptr<Invalidator>> v;
