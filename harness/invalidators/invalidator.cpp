@@ -75,12 +75,11 @@ Invalidator::Invalidator(InvalidatorType type, GuestRegion& guest, const Invalid
   if (is_thp_type(type) && !plan_.region->contains(plan_.chunk.start, kHugePageSize))
     throw UsageError(fmt::format("{} needs the whole 2 MB chunk [{:#x}, {:#x}) inside the region",
                                  invalidator_name(type), plan_.chunk.start, plan_.chunk.end));
+  memfd_ = dynamic_cast<MemfdRegion*>(plan_.region);
   snapshot_.resize(kPageSize);
 }
 
 Invalidator::~Invalidator() = default;
-
-MemfdRegion* Invalidator::memfd_region() const { return dynamic_cast<MemfdRegion*>(plan_.region); }
 
 bool Invalidator::pmd_mapped(uintptr_t va) const { return pagemap_.read(va).pmd_mapped.value_or(false); }
 

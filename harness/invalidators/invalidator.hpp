@@ -102,7 +102,7 @@ class Invalidator {
   virtual HostRange bracket_range() const { return plan_.op; }
 
   // The memfd region the op range lives in, or nullptr for anonymous memory.
-  MemfdRegion* memfd_region() const;
+  MemfdRegion* memfd_region() const { return memfd_; }
   // Runs `fn` between range_start/range_end when a listener is attached (for extra
   // operations the kernel would also notify, e.g. re-forming a THP before a split).
   // range_end is called even when `fn` throws: a half-open range would block waiters forever.
@@ -125,6 +125,7 @@ class Invalidator {
   InvalidatorConfig cfg_;
   std::unique_ptr<GuestRegion> scratch_;  // the `unrelated` target's own memory
   TargetPlan plan_;
+  MemfdRegion* memfd_ = nullptr;  // plan_.region when it is a memfd region
   Pagemap pagemap_;
   std::vector<char> snapshot_;
   uint64_t steps_ = 0;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 
 #include "common/errors.hpp"
@@ -43,6 +44,7 @@ MemfdRegion::MemfdRegion(const RegionOptions& options) : options_(options) {
   for (size_t i = 0; i < guest_pages; ++i) table_[i].store(i * kPageSize, std::memory_order_relaxed);
   spare_used_.assign(file_pages, false);
   for (size_t i = 0; i < guest_pages; ++i) spare_used_[i] = true;
+  lowest_free_ = guest_pages;
 }
 
 size_t MemfdRegion::page_index(uintptr_t hva) const {
@@ -63,11 +65,12 @@ std::optional<uint64_t> MemfdRegion::take_spare(size_t pages) {
   if (pages == 0) return std::nullopt;
   std::lock_guard lock(spare_mutex_);
   size_t run = 0;
-  for (size_t i = 0; i < spare_used_.size(); ++i) {
+  for (size_t i = lowest_free_; i < spare_used_.size(); ++i) {
     run = spare_used_[i] ? 0 : run + 1;
     if (run == pages) {
       const size_t first = i + 1 - pages;
       for (size_t j = first; j <= i; ++j) spare_used_[j] = true;
+      if (first == lowest_free_) lowest_free_ = i + 1;
       return uint64_t(first) * kPageSize;
     }
   }
@@ -78,6 +81,7 @@ void MemfdRegion::give_back(uint64_t offset, size_t pages) {
   std::lock_guard lock(spare_mutex_);
   const size_t first = offset / kPageSize;
   for (size_t j = first; j < first + pages && j < spare_used_.size(); ++j) spare_used_[j] = false;
+  lowest_free_ = std::min(lowest_free_, first);
 }
 
 size_t MemfdRegion::spare_free_pages() const {

@@ -55,6 +55,7 @@ class MemfdRegion final : public GuestRegion, public BackingLookup {
   std::unique_ptr<std::atomic<uint64_t>[]> table_;
   mutable std::mutex spare_mutex_;
   std::vector<bool> spare_used_;  // one flag per file page (guest pages start in use)
+  size_t lowest_free_ = 0;        // no free page below this index: scans start here
 };
 
 }  // namespace gpc
