@@ -81,7 +81,7 @@ Invalidator::Invalidator(InvalidatorType type, GuestRegion& guest, const Invalid
 
 Invalidator::~Invalidator() = default;
 
-bool Invalidator::pmd_mapped(uintptr_t va) const { return pagemap_.read(va).pmd_mapped.value_or(false); }
+bool Invalidator::pmd_mapped(uintptr_t va) const { return pagemap_.read(va, false).pmd_mapped.value_or(false); }
 
 void Invalidator::touch(HostRange range) {
   for (uintptr_t p = range.start; p < range.end; p += kPageSize) (void)*reinterpret_cast<volatile const char*>(p);
@@ -94,7 +94,7 @@ StepResult Invalidator::step() {
   const auto* observed = reinterpret_cast<const char*>(plan_.observed);
   const bool verify = cfg_.verify && cfg_.verify_every > 0 && steps_++ % cfg_.verify_every == 0;
   if (verify) {
-    const PageInfo before = pagemap_.read(plan_.observed);
+    const PageInfo before = pagemap_.read(plan_.observed, !pagemap_.pmd_mapping_readable());
     r.pfn_before = before.pfn;
     r.thp_before = before.huge();
     std::memcpy(snapshot_.data(), observed, kPageSize);
@@ -120,7 +120,7 @@ StepResult Invalidator::step() {
 
   if (verify) {
     touch({plan_.observed, plan_.observed + kPageSize});
-    const PageInfo after = pagemap_.read(plan_.observed);
+    const PageInfo after = pagemap_.read(plan_.observed, !pagemap_.pmd_mapping_readable());
     r.pfn_after = after.pfn;
     r.thp_after = after.huge();
     r.content_preserved = std::memcmp(snapshot_.data(), observed, kPageSize) == 0;

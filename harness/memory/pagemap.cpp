@@ -66,7 +66,7 @@ std::optional<bool> Pagemap::read_pmd_mapped(uintptr_t va) const {
   return (region.categories & kPageIsHuge) != 0;
 }
 
-PageInfo Pagemap::read(uintptr_t va) const {
+PageInfo Pagemap::read(uintptr_t va, bool folio_flags) const {
   PageInfo info;
   uint64_t entry = 0;
   if (pread(pagemap_.get(), &entry, sizeof entry, static_cast<off_t>(va / kPageSize * 8)) != sizeof entry)
@@ -78,7 +78,7 @@ PageInfo Pagemap::read(uintptr_t va) const {
   if (info.present && pfns_readable_) {
     info.pfn = entry & kPfnMask;
     uint64_t flags = 0;
-    if (kpageflags_.get() >= 0 &&
+    if (folio_flags && kpageflags_.get() >= 0 &&
         pread(kpageflags_.get(), &flags, sizeof flags, static_cast<off_t>(*info.pfn * 8)) == sizeof flags) {
       info.compound_head = bit(flags, kKpfCompoundHead);
       info.compound_tail = bit(flags, kKpfCompoundTail);

@@ -32,8 +32,12 @@ class Pagemap {
   // Opens /proc/self/pagemap (SystemError if that fails) and /proc/kpageflags if readable.
   Pagemap();
 
-  PageInfo read(uintptr_t va) const;
-  PageInfo read(const void* va) const { return read(reinterpret_cast<uintptr_t>(va)); }
+  // `folio_flags` = false skips /proc/kpageflags (one syscall less) when only the PFN and
+  // the PMD mapping matter.
+  PageInfo read(uintptr_t va, bool folio_flags = true) const;
+  PageInfo read(const void* va, bool folio_flags = true) const {
+    return read(reinterpret_cast<uintptr_t>(va), folio_flags);
+  }
 
   // True when PFNs read back as real numbers (a probe of a page of our own).
   bool pfns_readable() const { return pfns_readable_; }
