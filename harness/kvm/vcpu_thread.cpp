@@ -1,6 +1,7 @@
 #include "kvm/vcpu_thread.hpp"
 
 #include <csignal>
+#include <ctime>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -31,6 +32,12 @@ void install_kick_handler() {
 }
 
 using Clock = std::chrono::steady_clock;
+
+double thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
 
 }  // namespace
 
@@ -160,6 +167,7 @@ VcpuRunResult VcpuThread::run_guest(const VcpuRunOptions& options) {
   r.pu = pu_;
   kvm_run* run = vcpu_.run_state();
   const auto t_start = Clock::now();
+  const double cpu_start = thread_cpu_ns();
   const auto deadline = options.host_deadline.count() > 0 ? t_start + options.host_deadline
                                                           : Clock::time_point::max();
   const StatsSnapshot before = stats_->read();
@@ -251,6 +259,7 @@ VcpuRunResult VcpuThread::run_guest(const VcpuRunOptions& options) {
   }
   r.elapsed_ns = static_cast<double>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t_start).count());
+  r.cpu_ns = thread_cpu_ns() - cpu_start;
   try {
     r.stats = stats_delta(before, stats_->read());
   } catch (const std::exception&) {

@@ -57,6 +57,7 @@ struct VcpuRunResult {
   Histogram exit_ns;         // filled when time_exits
   std::map<std::string, double> stats;  // vCPU binary-stat deltas over the run
   double elapsed_ns = 0;
+  double cpu_ns = 0;  // CPU time of the vCPU thread during the run (guest + KVM + harness)
   bool ok() const {
     return outcome == VcpuOutcome::Done || outcome == VcpuOutcome::HostDeadline ||
            outcome == VcpuOutcome::Stopped;
