@@ -66,6 +66,9 @@ struct gpc_guest_boot {
   uint64_t event_gpa;        /* struct gpc_event_page (reader guest) */
   uint64_t shared_gpa;       /* memory shared by all vCPUs (selftest rendezvous) */
   uint64_t iterations;       /* guest specific bound (pingpong, selftest) */
+  uint64_t xen_shinfo_gpa;    /* xen guest: shared_info page */
+  uint64_t xen_vcpu_info_gpa; /* xen guest: this vCPU's vcpu_info */
+  uint64_t xen_runstate_gpa;  /* xen guest: this vCPU's runstate area */
   volatile uint64_t stop;    /* host -> guest: finish now (report, then DONE) */
   struct gpc_ucall ucall;    /* this vCPU's ucall buffer */
 };
@@ -99,6 +102,18 @@ enum gpc_pvclock_counter {
 
 /* Counters of the pingpong guest. */
 enum gpc_pingpong_counter { GPC_PP_EXITS = 0, GPC_PP_COUNT };
+
+/* Counters of the xen guest. */
+enum gpc_xen_counter {
+  GPC_XEN_EVENTS = 0,   /* event-channel bits consumed from shared_info */
+  GPC_XEN_UPCALLS,      /* times vcpu_info->evtchn_upcall_pending was found set */
+  GPC_XEN_RUNSTATE_BAD, /* violation: own runstate not RUNSTATE_running while running */
+  GPC_XEN_COUNT
+};
+/* Xen ABI offsets (xen/include/public/xen.h, x86_64) the xen guest reads. */
+#define GPC_XEN_SHINFO_EVTCHN_PENDING 2048u /* after vcpu_info[32] of 64 bytes */
+#define GPC_XEN_SHINFO_EVTCHN_MASK 2560u
+#define GPC_XEN_RUNSTATE_UPDATE (1ull << 63) /* in state_entry_time while KVM writes */
 
 /* Modes of the selftest guest (host-side tests of the VMM itself). */
 enum gpc_selftest_mode {
