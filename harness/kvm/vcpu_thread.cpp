@@ -58,7 +58,9 @@ const char* to_string(VcpuOutcome outcome) {
 
 VcpuThread::VcpuThread(Vcpu& vcpu, int os_pu) : vcpu_(vcpu) {
   install_kick_handler();
-  stats_ = std::make_unique<BinaryStats>(vcpu.stats_fd());
+  // Stats are optional (KVM_CAP_BINARY_STATS_FD, Linux 5.14): runs then report none.
+  if (vcpu.vm().kvm().check_extension(KVM_CAP_BINARY_STATS_FD))
+    stats_ = std::make_unique<BinaryStats>(vcpu.stats_fd());
   thread_ = std::thread([this, os_pu] { thread_main(os_pu); });
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return ready_; });
@@ -170,7 +172,7 @@ VcpuRunResult VcpuThread::run_guest(const VcpuRunOptions& options) {
   const double cpu_start = thread_cpu_ns();
   const auto deadline = options.host_deadline.count() > 0 ? t_start + options.host_deadline
                                                           : Clock::time_point::max();
-  const StatsSnapshot before = stats_->read();
+  const StatsSnapshot before = stats_ ? stats_->read() : StatsSnapshot{};
   auto finish = [&](VcpuOutcome o, std::string msg) {
     r.outcome = o;
     r.message = std::move(msg);
@@ -261,7 +263,7 @@ VcpuRunResult VcpuThread::run_guest(const VcpuRunOptions& options) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t_start).count());
   r.cpu_ns = thread_cpu_ns() - cpu_start;
   try {
-    r.stats = stats_delta(before, stats_->read());
+    if (stats_) r.stats = stats_delta(before, stats_->read());
   } catch (const std::exception&) {
     // a dead VM cannot report stats; the outcome already says why
   }

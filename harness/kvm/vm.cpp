@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "common/errors.hpp"
 #include "kvm/kvm_ioctl.hpp"
 
@@ -74,8 +76,8 @@ void* Vm::gpa_to_hva(uint64_t gpa, size_t len) const {
   for (const Memslot& s : slots_)
     if (gpa >= s.gpa && len <= s.size && gpa - s.gpa <= s.size - len)
       return static_cast<char*>(s.hva) + (gpa - s.gpa);
-  throw std::out_of_range("guest-physical range 0x" + std::to_string(gpa) + "+" +
-                          std::to_string(len) + " is outside every memslot");
+  throw std::out_of_range(fmt::format("guest-physical range {:#x}+{:#x} is outside every memslot",
+                                      gpa, len));
 }
 
 kvm_clock_data Vm::get_clock() const {
