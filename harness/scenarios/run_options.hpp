@@ -1,0 +1,43 @@
+// Options every `gpcbench run` scenario shares (CONTRACTS.md): --duration, --seed,
+// --json, --quiet; and writing a scenario's result file in the common schema.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/duration.hpp"
+#include "results/result_file.hpp"
+
+namespace gpc::scenarios {
+
+struct RunOptions {
+  std::string duration_text = "3s";
+  Nanos duration = std::chrono::seconds(3);  // parsed from duration_text by finalize()
+  uint64_t seed = 1;
+  std::string json_path;  // empty: no result file
+  bool quiet = false;     // no table
+};
+
+// Registers the shared flags on a scenario's subcommand; values land in `options`.
+void add_run_options(CLI::App& scenario, RunOptions& options);
+
+// Parses and validates what CLI11 cannot (durations); throws UsageError naming the flag.
+void finalize_run_options(RunOptions& options);
+
+// context["run"]: {"scenario": name, "duration_ns", "duration", "seed", ...params}.
+nlohmann::json run_context(const std::string& scenario, const RunOptions& options,
+                           const nlohmann::json& params);
+
+// Writes `records` with context = capture_environment() plus "run" to options.json_path
+// (no-op when empty).
+void write_run_result(const RunOptions& options, const nlohmann::json& run,
+                      std::vector<BenchmarkRecord> records);
+
+// The OS PUs vCPU threads go to until the topology planner takes over: the PUs this
+// process may run on, round-robin. Throws UnavailableError if none are allowed.
+std::vector<int> round_robin_pus(int count);
+
+}  // namespace gpc::scenarios
