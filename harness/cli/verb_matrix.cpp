@@ -2,6 +2,7 @@
 // report; `--merge` combines the directories of sharded runs.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -42,7 +43,13 @@ void print_plan(const matrix::MatrixSpec& spec, const matrix::Shard& shard) {
               spec.name.c_str(), cells.size(), spec.repetitions, matrix::duration_arg(spec.duration).c_str(),
               matrix::duration_arg(spec.warmup).c_str(), static_cast<unsigned long long>(spec.seed), shard.index,
               shard.total);
-  for (const auto& s : matrix::interleaved_order(matrix::cells_of_shard(cells.size(), shard), spec.repetitions, spec.seed)) {
+  const auto mine = matrix::cells_of_shard(cells.size(), shard);
+  // Lower bound: measured time and warm-ups only (process start, VM setup and report add more).
+  const double seconds = mine.size() * (spec.repetitions * std::chrono::duration<double>(spec.duration).count() +
+                                        std::chrono::duration<double>(spec.warmup).count());
+  std::printf("  %zu cells in this shard, %zu runs, at least %.0f s (%.1f h) of measurement\n", mine.size(),
+              mine.size() * spec.repetitions, seconds, seconds / 3600);
+  for (const auto& s : matrix::interleaved_order(mine, spec.repetitions, spec.seed)) {
     std::printf("  rep %d  %s  [run", s.repetition, cells[s.cell].id.c_str());
     for (const auto& a : cells[s.cell].args) std::printf(" %s", a.c_str());
     std::printf("]\n");

@@ -2,7 +2,8 @@
 """`gpcbench compare BASE NEW`: per cell and metric, a regression needs BOTH a two-sided
 Mann-Whitney U test over the repetitions with p < alpha (0.01) AND a relative change of the
 medians beyond the threshold (10 %) in the metric's worse direction. Any violation in NEW,
-and any NEW run that timed out (a hung run breaks the "no hung thread" invariant), fails.
+and any NEW run that timed out (a hung run breaks the "no hung thread" invariant) or crashed,
+fails.
 
 Exit 0: no regression. 1: regression or violation. 2: unusable input (the reason is printed):
 a missing or truncated file, no common cells, too few repetitions to test.
@@ -62,6 +63,9 @@ def compare(base, new, threshold, alpha):
         if f.get("status") == "timeout":
             v.violations.append((f.get("cell", "?"), f.get("repetition", "?"),
                                  "run timed out (hung: it did not end within duration + grace)"))
+        elif f.get("status") == "failed":
+            detail = " ".join(str(f.get("detail", "")).split())[:120]
+            v.violations.append((f.get("cell", "?"), f.get("repetition", "?"), f"run failed: {detail}"))
     for cell in v.cells:
         nb, nn = len(bc[cell]), len(nc[cell])
         if S.min_two_sided_p(nb, nn) >= alpha:
