@@ -108,6 +108,11 @@ void add_matrix_verb(CLI::App& app, int& exit_code) {
       exit_code = outcome.exit_code();
       return;  // no report for a half-finished matrix: the rerun writes it
     }
+    if (outcome.exit_code() == kExitUnusable) {
+      std::fprintf(stderr, "matrix: no cell could run on this machine (reasons above); nothing to report\n");
+      exit_code = kExitUnusable;
+      return;
+    }
     exit_code = report_or_warn(args->out, outcome.exit_code(), args->no_report);
   });
 }

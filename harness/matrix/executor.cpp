@@ -125,10 +125,15 @@ Invocation make_invocation(const fs::path& runner, const Cell& cell, Nanos durat
   return inv;
 }
 
+// "exit 2: <the run's last line>" first (progress notes show only that line), then the
+// end of the run's output for the failure record.
 std::string failure_detail(const ChildResult& r, const fs::path& log) {
   std::string d = r.describe();
   const std::string tail = tail_of_file(log, 5);
-  if (!tail.empty()) d += "; last output:\n" + tail;
+  if (tail.empty()) return d;
+  const auto last_nl = tail.rfind('\n');
+  d += ": " + (last_nl == std::string::npos ? tail : tail.substr(last_nl + 1));
+  if (last_nl != std::string::npos) d += "\nlast output:\n" + tail;
   return d;
 }
 
