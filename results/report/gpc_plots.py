@@ -12,8 +12,8 @@ MARKERS = "osD^vP*Xh<>"
 
 def _png(fig):
     buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110)
+    # bbox "tight" fits long legends and labels without tight_layout's warnings.
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
@@ -77,7 +77,12 @@ def tradeoff(title, points, cpu_label):
         if p99 is not None:
             ax.plot([cpu, cpu], [p50, p99], color=color, linewidth=0.8, alpha=0.5)
             ax.plot([cpu], [p99], marker=marker, markerfacecolor="none", color=color, markersize=7)
-        ax.annotate(label, (cpu, p50), textcoords="offset points", xytext=(6, 4), fontsize=7)
+        if len(points) <= 24:  # beyond that, labels overlap into a blot: the legend names colours
+            ax.annotate(label, (cpu, p50), textcoords="offset points", xytext=(6, 4), fontsize=7)
+    if len(points) > 24:
+        for key in keys:
+            ax.plot([], [], "o", color=colors[keys.index(key) % len(colors)], label=key)
+        ax.legend(fontsize=7, loc="best")
     ax.set_xscale("log")
     ax.set_yscale("log")
     _ns_log_axis(ax.xaxis)

@@ -82,6 +82,9 @@ class Doc:
     def markdown(self, files_dir):
         out = []
         os.makedirs(files_dir, exist_ok=True)
+        for old in os.listdir(files_dir):  # plots of an earlier report of this directory
+            if old.endswith(".png"):
+                os.remove(os.path.join(files_dir, old))
         for b in self.blocks:
             kind = b[0]
             if kind == "h":
@@ -328,16 +331,20 @@ def scenario_section(doc, sc, files_prefix):
                     "The trade-off: each point is a cell (median over repetitions, bars = CI of the median). "
                     "Down-left is better on both; a strategy that is lower but further right buys latency with CPU.")
     if sc.metric(("corunner_progress",)):
-        bars = []
+        charts = {}  # one chart for the scenario, or one per group when it would be too tall
+        many = len(sc.cells) > 40
         for group, cells in sc.groups.items():
             for c in cells:
                 v = sc.values(c, "corunner_progress")
                 if v:
                     lo, hi, _ = S.median_ci(v)
-                    bars.append((sc.label[c] + (f" ({group})" if len(sc.groups) > 1 else ""), S.median(v), (lo, hi)))
-        doc.img(f"{files_prefix}-corunner.png", P.corunner(f"{sc.name}: co-runner progress", bars),
-                "Progress of a co-runner thread sharing the waiter's CPU, relative to running alone. "
-                "1.0 = the waiter cost it nothing; spinning strategies push it down.")
+                    suffix = f" ({group})" if len(sc.groups) > 1 and not many else ""
+                    charts.setdefault(group if many else "", []).append((sc.label[c] + suffix, S.median(v), (lo, hi)))
+        for ci, (group, bars) in enumerate(charts.items()):
+            doc.img(f"{files_prefix}-corunner-{ci}.png",
+                    P.corunner(f"{sc.name}: co-runner progress" + (f" ({group})" if group else ""), bars),
+                    "Progress of a co-runner thread sharing the waiter's CPU, relative to running alone. "
+                    "1.0 = the waiter cost it nothing; spinning strategies push it down.")
     doc.h(3, "All cells")
     doc.p("Median over repetitions [confidence interval of the median]. Spread = (max - min) / median of the "
           "p50 latency across repetitions: the run-to-run noise of the cell.")

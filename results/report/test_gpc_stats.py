@@ -99,5 +99,13 @@ class Compare(unittest.TestCase):
             self.assertIn(path, str(e.exception))
 
 
+class Deps(unittest.TestCase):
+    def test_missing_module_exits_2_naming_the_debian_package(self):
+        import gpc_deps
+        with self.assertRaises(SystemExit) as e:
+            gpc_deps.require("gpc_no_such_module")
+        self.assertEqual(e.exception.code, 2)
+
+
 if __name__ == "__main__":
     unittest.main()
