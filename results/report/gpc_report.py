@@ -168,12 +168,12 @@ class Scenario:
         varying = [k for k in keys if len({p.get(k, "(default)") for p in params.values()}) > 1]
         self.primary = ["strategy"] if "strategy" in varying else varying
         self.group_axes = [k for k in varying if k not in self.primary]
-        self.label = {c: "/".join(f"{k}:{p.get(k, '-')}" if len(self.primary) > 1 or k != "strategy"
+        self.label = {c: "/".join(f"{k}:{p.get(k, 'default')}" if len(self.primary) > 1 or k != "strategy"
                                   else p.get(k, "-") for k in self.primary) or c
                       for c, p in params.items()}
         self.groups = {}
         for c, p in sorted(params.items()):
-            key = ", ".join(f"{k}:{p.get(k, '-')}" for k in self.group_axes) or "all cells"
+            key = ", ".join(f"{k}:{p.get(k, 'default')}" for k in self.group_axes) or "all cells"
             self.groups.setdefault(key, []).append(c)
 
     def values(self, cell, metric):
