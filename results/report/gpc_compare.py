@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""`gpcbench compare BASE NEW`: per cell and metric, a regression needs BOTH a two-sided
+Mann-Whitney U test over the repetitions with p < alpha (0.01) AND a relative change of the
+medians beyond the threshold (10 %) in the metric's worse direction. Any violation in NEW,
+and any NEW run that timed out (a hung run breaks the "no hung thread" invariant) or crashed,
+fails.
+
+Exit 0: no regression. 1: regression or violation. 2: unusable input (the reason is printed):
+a missing or truncated file, no common cells, too few repetitions to test.
+"""
+import argparse
+import math
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpc_deps  # noqa: E402
+
+gpc_deps.require("numpy", "scipy")
+
+import gpc_results as R  # noqa: E402
+import gpc_stats as S  # noqa: E402
+
+
+def fmt(value, metric):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if "_ns" in metric or metric in ("real_time", "cpu_time"):
+        for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g} {unit}"
+        return f"{value:.3g} ns"
+    return f"{value:.4g}"
+
+
+def pct(x):
+    return "inf" if math.isinf(x) else f"{x * 100:+.1f}%"
+
+
+class Verdict:
+    def __init__(self):
+        self.regressions = []   # (cell, metric, base_med, new_med, change, p)
+        self.improvements = []  # same shape
+        self.violations = []    # (cell, repetition, what)
+        self.too_few = []       # (cell, n_base, n_new)
+        self.only_base = []
+        self.only_new = []
+        self.cells = []
+
+
+def compare(base, new, threshold, alpha):
+    v = Verdict()
+    bc, nc = base.cells(), new.cells()
+    v.only_base = sorted(set(bc) - set(nc))
+    v.only_new = sorted(set(nc) - set(bc))
+    v.cells = sorted(set(bc) & set(nc))
+    for cell, samples in sorted(nc.items()):
+        for s in samples:
+            if s.metrics.get("violations", 0) > 0:
+                v.violations.append((cell, s.repetition, f"{s.metrics['violations']:g} unexpected invariant violations"))
+    for f in new.failures:
+        if f.get("status") == "timeout":
+            v.violations.append((f.get("cell", "?"), f.get("repetition", "?"),
+                                 "run timed out (hung: it did not end within duration + grace)"))
+        elif f.get("status") == "failed":
+            detail = " ".join(str(f.get("detail", "")).split())[:120]
+            v.violations.append((f.get("cell", "?"), f.get("repetition", "?"), f"run failed: {detail}"))
+    for cell in v.cells:
+        nb, nn = len(bc[cell]), len(nc[cell])
+        if S.min_two_sided_p(nb, nn) >= alpha:
+            v.too_few.append((cell, nb, nn))
+            continue
+        metrics = set().union(*(s.metrics for s in bc[cell])) & set().union(*(s.metrics for s in nc[cell]))
+        for metric in sorted(metrics):
+            better = R.direction(metric)
+            if better == R.INFO:
+                continue
+            a, b = base.values(cell, metric), new.values(cell, metric)
+            if S.min_two_sided_p(len(a), len(b)) >= alpha:
+                continue
+            p = S.mann_whitney_p(a, b)
+            mb, mn = S.median(a), S.median(b)
+            change = S.worse_change(mb, mn, better)
+            if p < alpha and change > threshold:
+                v.regressions.append((cell, metric, mb, mn, change, p))
+            elif p < alpha and -change > threshold:
+                v.improvements.append((cell, metric, mb, mn, change, p))
+    return v
+
+
+def describe(ds):
+    env = ds.environment or {}
+    kernel = (env.get("kernel") or {}).get("release", "?")
+    return f"`{ds.origin}` (kernel {kernel}, host {env.get('host_name', '?')}, {len(ds.samples)} samples)"
+
+
+def markdown(v, base, new, threshold, alpha, exit_code):
+    out = ["# gpcbench compare", "", f"- BASE: {describe(base)}", f"- NEW: {describe(new)}",
+           f"- Rule: regression = two-sided Mann-Whitney U p < {alpha:g} over repetitions AND median "
+           f"worse by more than {threshold * 100:g}%; any violation in NEW fails.", ""]
+    verdict = {0: "**OK**: no regression", 1: "**FAIL**: regression or violation",
+               2: "**UNUSABLE**: see below"}[exit_code]
+    out += [f"Verdict: {verdict} ({len(v.cells)} common cells, {len(v.regressions)} regressed metrics, "
+            f"{len(v.violations)} violations).", ""]
+    if v.violations:
+        out += ["## Violations in NEW", "", "| cell | repetition | what |", "|---|---|---|"]
+        out += [f"| `{c}` | {r} | {w} |" for c, r, w in v.violations] + [""]
+    if v.regressions:
+        out += ["## Regressions", "", "| cell | metric | BASE median | NEW median | change (worse) | p |",
+                "|---|---|---|---|---|---|"]
+        out += [f"| `{c}` | {m} | {fmt(b, m)} | {fmt(n, m)} | {pct(ch)} | {p:.3g} |"
+                for c, m, b, n, ch, p in v.regressions] + [""]
+    if v.improvements:
+        out += ["## Improvements", "", "| cell | metric | BASE median | NEW median | change | p |",
+                "|---|---|---|---|---|---|"]
+        out += [f"| `{c}` | {m} | {fmt(b, m)} | {fmt(n, m)} | {pct(-ch)} better | {p:.3g} |"
+                for c, m, b, n, ch, p in v.improvements] + [""]
+    if v.too_few:
+        need = S.repetitions_needed(alpha)
+        out += ["## Not testable: too few repetitions", "",
+                f"A two-sided Mann-Whitney U test needs at least {need} repetitions per side to reach "
+                f"p < {alpha:g}. Rerun with `repetitions = {need}` or more.", "",
+                "| cell | BASE reps | NEW reps |", "|---|---|---|"]
+        out += [f"| `{c}` | {a} | {b} |" for c, a, b in v.too_few] + [""]
+    for title, cells in (("Cells only in BASE (not compared)", v.only_base),
+                         ("Cells only in NEW (not compared)", v.only_new)):
+        if cells:
+            out += [f"## {title}", ""] + [f"- `{c}`" for c in cells] + [""]
+    return "\n".join(out)
+
+
+def junit(v, path, threshold, alpha):
+    suite = ET.Element("testsuite", name="gpcbench compare")
+    failures = skipped = 0
+    for cell in sorted(set(v.cells) | {c for c, _, _ in v.violations}):
+        case = ET.SubElement(suite, "testcase", classname=cell.split("/", 1)[0], name=cell)
+        problems = [f"{m}: {fmt(b, m)} -> {fmt(n, m)} ({pct(ch)}, p={p:.3g})"
+                    for c, m, b, n, ch, p in v.regressions if c == cell]
+        problems += [f"violation in repetition {r}: {w}" for c, r, w in v.violations if c == cell]
+        if problems:
+            failures += 1
+            f = ET.SubElement(case, "failure", message=f"{len(problems)} problem(s); regression rule: "
+                              f"p < {alpha:g} and > {threshold * 100:g}% worse")
+            f.text = "\n".join(problems)
+        elif any(c == cell for c, _, _ in v.too_few):
+            skipped += 1
+            ET.SubElement(case, "skipped", message="too few repetitions to test")
+    suite.set("tests", str(len(suite)))
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="gpcbench compare", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("base")
+    ap.add_argument("new")
+    ap.add_argument("--threshold", type=float, default=10.0, help="percent (default 10)")
+    ap.add_argument("--alpha", type=float, default=0.01)
+    ap.add_argument("--junit")
+    args = ap.parse_args(argv)
+    threshold = args.threshold / 100.0
+    try:
+        base, new = R.load(args.base), R.load(args.new)
+    except R.InputError as e:
+        print(f"gpcbench compare: unusable input: {e}", file=sys.stderr)
+        return 2
+    v = compare(base, new, threshold, args.alpha)
+    if not v.cells and not v.violations:
+        print(f"gpcbench compare: unusable input: BASE and NEW have no cell in common (BASE: "
+              f"{', '.join(v.only_base[:3])}...; NEW: {', '.join(v.only_new[:3])}...); compare results "
+              f"of the same matrix", file=sys.stderr)
+        return 2
+    if v.violations or v.regressions:
+        code = 1
+    elif v.too_few:
+        code = 2
+    else:
+        code = 0
+    print(markdown(v, base, new, threshold, args.alpha, code))
+    if v.too_few and code == 2:
+        need = S.repetitions_needed(args.alpha)
+        c, a, b = v.too_few[0]
+        print(f"gpcbench compare: unusable input: too few repetitions to test {len(v.too_few)} cell(s) "
+              f"(e.g. {c}: BASE {a}, NEW {b}); need at least {need} per side for p < {args.alpha:g}",
+              file=sys.stderr)
+    if args.junit:
+        junit(v, args.junit, threshold, args.alpha)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

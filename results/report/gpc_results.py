@@ -1,0 +1,167 @@
+"""Reading gpcbench result directories and files (Google Benchmark JSON schema).
+
+A matrix directory holds runs/<cell>.rep<k>.json (one file per cell and repetition),
+failures/*.json, matrix.json and environment.json (docs/matrix-format.md). A plain
+directory or a single file of Google Benchmark JSON works too: every benchmark entry of
+run_type "iteration" is one sample of its cell (the benchmark name).
+"""
+import glob
+import json
+import os
+
+LOWER, HIGHER, INFO = "lower", "higher", "info"
+
+# The counters of CONTRACTS.md and which direction is better.
+DIRECTIONS = {
+    "real_time": LOWER, "cpu_time": LOWER,
+    "p50_ns": LOWER, "p90_ns": LOWER, "p99_ns": LOWER, "p999_ns": LOWER, "max_ns": LOWER,
+    "mean_ns": LOWER, "ops_per_s": HIGHER, "retries_per_op": LOWER, "hva_to_pfn_per_op": LOWER,
+    "cpu_ns_per_op": LOWER, "context_switches_per_op": LOWER, "corunner_progress": HIGHER,
+}
+DESCRIPTIONS = {
+    "real_time": "mean waiter latency per op (Google Benchmark real_time)",
+    "cpu_time": "waiter CPU per op (Google Benchmark cpu_time)",
+    "p50_ns": "median waiter latency", "p90_ns": "p90 waiter latency", "p99_ns": "p99 waiter latency",
+    "p999_ns": "p99.9 waiter latency", "max_ns": "worst waiter latency", "mean_ns": "mean waiter latency",
+    "ops_per_s": "refreshes/updates per second", "retries_per_op": "refresh retries per refresh",
+    "hva_to_pfn_per_op": "resolver calls per refresh", "cpu_ns_per_op": "waiter CPU ns per op",
+    "context_switches_per_op": "waiter context switches per op",
+    "corunner_progress": "co-runner progress (1.0 = unharmed)",
+    "violations": "unexpected invariant violations", "unsafe_violations": "unsafe-by-design violations",
+}
+METADATA_FILES = {"environment.json", "matrix.json", "status.json"}
+
+
+def direction(metric):
+    """lower/higher/info for a metric name (kvm_*, inval_* and unknown counters are info)."""
+    return DIRECTIONS.get(metric, INFO)
+
+
+class InputError(Exception):
+    """The input cannot be used; the message names the file and the problem."""
+
+
+class Sample:
+    """One repetition of one cell: its metrics and latency histograms."""
+
+    def __init__(self, cell, repetition, metrics, histograms, context, path):
+        self.cell = cell
+        self.repetition = repetition
+        self.metrics = metrics
+        self.histograms = histograms  # name -> [(bucket upper bound ns, count), ...]
+        self.context = context
+        self.path = path
+
+    @property
+    def scenario(self):
+        return self.cell.split("/", 1)[0]
+
+    @property
+    def params(self):
+        """Axis -> value, from the benchmark name ("cache/strategy:block/hook:end")."""
+        out = {}
+        for part in self.cell.split("/")[1:]:
+            key, _, value = part.partition(":")
+            out[key] = value
+        return out
+
+
+class Dataset:
+    def __init__(self, origin):
+        self.origin = origin
+        self.samples = []        # [Sample]
+        self.failures = []       # failure records of runs that produced no usable result
+        self.manifest = None     # matrix.json
+        self.environment = None  # environment.json
+
+    def cells(self):
+        out = {}
+        for s in self.samples:
+            out.setdefault(s.cell, []).append(s)
+        for samples in out.values():
+            samples.sort(key=lambda s: s.repetition)
+        return out
+
+    def values(self, cell, metric):
+        return [s.metrics[metric] for s in self.cells().get(cell, []) if metric in s.metrics]
+
+
+_TIME_SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def load_file(path):
+    """Samples of one Google Benchmark JSON file. Raises InputError on any defect."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from e
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: invalid or truncated JSON at line {e.lineno} column {e.colno} "
+                         f"({e.msg}); was the run interrupted? Rerun the matrix into the same "
+                         f"directory to redo it") from e
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise InputError(f"{path}: not a Google Benchmark result file (no 'benchmarks' array)")
+    context = doc.get("context") or {}
+    histograms = context.get("gpcbench_histograms", {})
+    samples = []
+    for b in doc["benchmarks"]:
+        if b.get("run_type", "iteration") != "iteration":
+            continue  # aggregates (mean/median/stddev) are recomputed here
+        if "name" not in b or "real_time" not in b or "cpu_time" not in b:
+            raise InputError(f"{path}: a benchmark entry lacks name, real_time or cpu_time")
+        scale = _TIME_SCALE.get(b.get("time_unit", "ns"), 1.0)
+        metrics = {"real_time": float(b["real_time"]) * scale, "cpu_time": float(b["cpu_time"]) * scale}
+        for key, value in b.items():
+            if key in metrics or key in ("iterations", "repetitions", "repetition_index", "threads",
+                                         "family_index", "per_family_instance_index"):
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                metrics[key] = float(value)
+        rep = int(b.get("repetition_index", 0))
+        hist = {}
+        for hname, h in histograms.get(f"{b['name']}#{rep}", {}).items():
+            hist[hname] = [(int(u), int(n)) for u, n in h.get("buckets", [])]
+        samples.append(Sample(b["name"], rep, metrics, hist, context, path))
+    return samples
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def load(path):
+    """A Dataset from a matrix directory, a directory of result files, or one file."""
+    if not os.path.exists(path):
+        raise InputError(f"{path} does not exist; pass a `gpcbench matrix --out` directory or a result file")
+    ds = Dataset(path)
+    if os.path.isfile(path):
+        ds.samples = load_file(path)
+    else:
+        runs = os.path.join(path, "runs")
+        if os.path.isdir(runs):
+            files = sorted(glob.glob(os.path.join(runs, "*.json")))
+        else:
+            files = sorted(f for f in glob.glob(os.path.join(path, "*.json"))
+                           if os.path.basename(f) not in METADATA_FILES)
+        for f in files:
+            ds.samples.extend(load_file(f))
+        for f in sorted(glob.glob(os.path.join(path, "failures", "*.json"))):
+            record = _read_json(f)
+            if record is not None:
+                ds.failures.append(record)
+        ds.manifest = _read_json(os.path.join(path, "matrix.json"))
+        ds.environment = _read_json(os.path.join(path, "environment.json"))
+    if not ds.samples:
+        raise InputError(f"{path}: holds no benchmark results (no runs/*.json or *.json with a "
+                         f"'benchmarks' array); did the matrix run?")
+    if ds.environment is None:
+        ds.environment = {k: v for k, v in ds.samples[0].context.items()
+                          if k not in ("gpcbench_histograms", "run", "matrix")}
+    return ds
