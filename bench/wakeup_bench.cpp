@@ -1,0 +1,291 @@
+// Wake-up latency of each waiting strategy: from invalidate_range_end to the refreshing
+// thread running again, measured with the TSC (manual time). The invalidator thread
+// holds an invalidation of the cache's page open while the waiter refreshes (and waits),
+// stamps rdtsc just before range_end; the waiter stamps in the resolver's hva_to_pfn,
+// which a refresh calls as soon as its wait is over (the last call of the refresh is the
+// one after the wait; busy's earlier calls are its retries). Floors at the same
+// placement: a futex wake->run and a spin on a cache line, with the same protocol.
+// Placement: same PU (both threads on the first allowed PU) or cross-core (first two).
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "clock/tsc.hpp"
+#include "clock/tsc_clock.hpp"
+#include "floors.hpp"
+#include "pfncache/gpc.hpp"
+#include "pfncache/memfd_region.hpp"
+#include "pfncache/test_resolver.hpp"
+#include "pinning_scope.hpp"
+
+namespace gpc::bench {
+namespace {
+
+// How long the invalidation stays open before range_end, after which the waker also
+// polls ready(): enough for a waiter on the same PU to run and settle into its wait (a
+// futex sleep takes ~1 µs here) without making each round long.
+constexpr auto kHold = std::chrono::microseconds(30);
+
+long futex(std::atomic<uint32_t>* word, int op, uint32_t val) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, nullptr, nullptr, 0);
+}
+
+void sleep_for(std::chrono::nanoseconds d) {
+  timespec ts{0, static_cast<long>(d.count())};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+// The waking side on its own pinned thread. Each round: wait for the waiter's go, arm()
+// (e.g. range_start), publish `armed`, hold, wait for ready() (bounded), stamp, release().
+class Waker {
+ public:
+  struct Ops {
+    std::function<void()> arm;
+    std::function<bool()> ready;  // the waiter is in its wait (where that is observable)
+    std::function<void()> release;
+  };
+  Waker(int pu, Ops ops) : ops_(std::move(ops)) {
+    thread_ = std::thread([this, pu] {
+      try {
+        PinningScope pin(pu);
+        loop();
+      } catch (...) {
+        failed_.store(true);
+        armed_.store(1);
+        armed_.notify_all();
+      }
+    });
+  }
+  ~Waker() {
+    quit_.store(true);
+    go_.fetch_add(1);
+    go_.notify_all();
+    thread_.join();
+  }
+  // One round seen from the waiter: start it, wait until armed, then run `wait_fn`,
+  // which returns the TSC stamp taken when the waiter runs again. Returns the ticks from
+  // the waker's stamp to the waiter's, or -1 if the round failed.
+  int64_t round(const std::function<uint64_t()>& wait_fn) {
+    armed_.store(0);
+    go_.fetch_add(1);
+    go_.notify_all();
+    armed_.wait(0);
+    if (failed_.load()) return -1;
+    const uint64_t woke = wait_fn();
+    done_.wait(round_done_seen_);  // the waker has returned from release()
+    round_done_seen_ = done_.load();
+    return static_cast<int64_t>(woke) - static_cast<int64_t>(stamp_.load());
+  }
+
+ private:
+  void loop() {
+    uint32_t seen = 0;
+    for (;;) {
+      go_.wait(seen);
+      seen = go_.load();
+      if (quit_.load()) return;
+      ops_.arm();
+      armed_.store(1);
+      armed_.notify_all();
+      sleep_for(kHold);
+      for (int i = 0; i < 1000 && !ops_.ready(); ++i) sleep_for(std::chrono::microseconds(10));
+      stamp_.store(rdtsc());
+      ops_.release();
+      done_.fetch_add(1);
+      done_.notify_all();
+    }
+  }
+
+  Ops ops_;
+  std::atomic<uint32_t> go_{0}, armed_{0}, done_{0};
+  uint32_t round_done_seen_ = 0;
+  std::atomic<uint64_t> stamp_{0};
+  std::atomic<bool> quit_{false}, failed_{false};
+  std::thread thread_;
+};
+
+// Waiter on spread_pu(0); waker on the same PU or on spread_pu(1).
+int waker_pu(bool cross) { return cross ? spread_pu(1) : spread_pu(0); }
+
+// Runs the rounds of one benchmark with manual time; returns ns/op (mean) or -1.
+double run_rounds(benchmark::State& state, Waker& waker, const std::function<uint64_t()>& wait_fn) {
+  const double tpn = TscClock::instance().ticks_per_ns();
+  double total_ns = 0;
+  uint64_t negative = 0;
+  std::vector<double> each;  // for the median: this machine's load makes the mean noisy
+  each.reserve(static_cast<size_t>(state.max_iterations));
+  for (auto _ : state) {
+    const int64_t ticks = waker.round(wait_fn);
+    if (ticks == INT64_MIN || (ticks < 0 && -ticks > 1'000'000'000)) {
+      state.SkipWithError("the waking thread failed (pinning?)");
+      return -1;
+    }
+    if (ticks < 0) ++negative;  // the waiter ran before the stamp: counted, timed as 0
+    const double ns = ticks > 0 ? static_cast<double>(ticks) / tpn : 0.0;
+    total_ns += ns;
+    each.push_back(ns);
+    state.SetIterationTime(ns * 1e-9);
+  }
+  state.counters["early_wakeups"] = static_cast<double>(negative);
+  if (!each.empty()) {
+    std::nth_element(each.begin(), each.begin() + static_cast<long>(each.size() / 2), each.end());
+    state.counters["p50_ns"] = each[each.size() / 2];
+  }
+  return state.iterations() ? total_ns / static_cast<double>(state.iterations()) : 0.0;
+}
+
+std::string floor_key(const char* kind, bool cross) { return std::string(kind) + (cross ? "/cross" : "/same"); }
+
+// ---- floors ----------------------------------------------------------------------------
+
+// Round r releases the waiter by raising the word to r, so a release that lands before
+// the waiter reaches its wait is seen, never waited for forever.
+struct FutexFloor {
+  std::atomic<uint32_t> word{0};
+  std::atomic<uint32_t> sleeping{0};
+  uint32_t expect = 0;
+  Waker::Ops ops() {
+    return {[] {}, [this] { return sleeping.load() != 0; },
+            [this] {
+              word.fetch_add(1);
+              futex(&word, FUTEX_WAKE_PRIVATE, 1);
+            }};
+  }
+  uint64_t wait() {
+    ++expect;
+    sleeping.store(1);
+    for (uint32_t w; (w = word.load()) < expect;) futex(&word, FUTEX_WAIT_PRIVATE, w);
+    const uint64_t t = rdtsc();
+    sleeping.store(0);
+    return t;
+  }
+};
+
+struct SpinFloor {
+  alignas(64) std::atomic<uint32_t> flag{0};
+  alignas(64) std::atomic<uint32_t> spinning{0};
+  uint32_t expect = 0;
+  Waker::Ops ops() {
+    return {[] {}, [this] { return spinning.load() != 0; },
+            [this] { flag.fetch_add(1, std::memory_order_release); }};
+  }
+  uint64_t wait() {
+    ++expect;
+    spinning.store(1);
+    while (flag.load(std::memory_order_acquire) < expect) _mm_pause();
+    const uint64_t t = rdtsc();
+    spinning.store(0);
+    return t;
+  }
+};
+
+template <class Floor>
+double floor_once(bool cross, int rounds) {
+  PinningScope pin(spread_pu(0));
+  Floor f;
+  Waker w(waker_pu(cross), f.ops());
+  const double tpn = TscClock::instance().ticks_per_ns();
+  double sum = 0;
+  for (int i = 0; i < rounds; ++i) sum += std::max<int64_t>(0, w.round([&] { return f.wait(); })) / tpn;
+  return sum / rounds;
+}
+
+void BM_floor_futex_wake(benchmark::State& state) {
+  const bool cross = state.range(0) != 0;
+  PinningScope pin(spread_pu(0));
+  FutexFloor f;
+  Waker w(waker_pu(cross), f.ops());
+  const double ns = run_rounds(state, w, [&] { return f.wait(); });
+  if (ns >= 0) finish_floor(state, floor_key("futex", cross), ns);
+}
+
+void BM_floor_spin_wake(benchmark::State& state) {
+  const bool cross = state.range(0) != 0;
+  PinningScope pin(spread_pu(0));
+  SpinFloor f;
+  // The waiter spins; its stamp comes after the flag moves. Same PU: the spinner holds
+  // the CPU until the scheduler preempts it for the waker, so this floor is large.
+  Waker w(waker_pu(cross), f.ops());
+  const double ns = run_rounds(state, w, [&] { return f.wait(); });
+  if (ns >= 0) finish_floor(state, floor_key("spin", cross), ns);
+}
+
+// ---- the strategies ----------------------------------------------------------------------
+
+void BM_wakeup(benchmark::State& state) {
+  const auto kind = static_cast<pfncache::WaitKind>(state.range(0));
+  const bool cross = state.range(1) != 0;
+  PinningScope pin(spread_pu(0));
+  pfncache::Policy p;
+  p.wait = kind;
+  pfncache::MemfdRegion region(1, 1);
+  pfncache::TestResolver resolver(region.backing());
+  pfncache::NotifierState vm(p);
+  pfncache::Gpc gpc(vm, resolver);
+  const uintptr_t hva = region.page_hva(0);
+  if (gpc.activate(hva, 8) != pfncache::RefreshResult::kOk) {
+    state.SkipWithError("activating the cache failed");
+    return;
+  }
+  std::atomic<uint64_t> last_resolve{0};
+  resolver.set_before([&](uint64_t, uintptr_t) { last_resolve.store(rdtsc(), std::memory_order_relaxed); });
+
+  Waker::Ops ops;
+  ops.arm = [&] { vm.invalidate_range_start(hva, hva + pfncache::kPageSize); };
+  // block and haltpoll register on the wake word before they sleep; spin and busy
+  // give no such sign: for them it is enough that the refresh has begun (plus the hold).
+  std::atomic<bool> refreshing{false};
+  ops.ready = [&] {
+    if (kind == pfncache::WaitKind::kBlock || kind == pfncache::WaitKind::kHaltPoll)
+      return vm.wake_word().waiters() != 0;
+    return refreshing.load();
+  };
+  ops.release = [&] { vm.invalidate_range_end(hva, hva + pfncache::kPageSize); };
+  Waker w(waker_pu(cross), ops);
+  bool refresh_failed = false;
+  const double ns = run_rounds(state, w, [&] {
+    refreshing.store(true);
+    if (gpc.refresh(8) != pfncache::RefreshResult::kOk) refresh_failed = true;
+    refreshing.store(false);
+    return last_resolve.load(std::memory_order_relaxed);
+  });
+  if (ns < 0) return;
+  if (refresh_failed) {
+    state.SkipWithError("a refresh did not complete");
+    return;
+  }
+  const auto st = gpc.stats();
+  state.counters["sleeps"] = static_cast<double>(st.sleeps);
+  state.counters["halt_poll_ns"] = gpc.halt_poll_ns();
+  // The futex floor is the goal's reference for block and haltpoll (they sleep); spin
+  // and busy are read against the spin ping-pong.
+  const bool sleeps = kind == pfncache::WaitKind::kBlock || kind == pfncache::WaitKind::kHaltPoll;
+  if (sleeps)
+    finish_vs_floor(state, floor_key("futex", cross), ns, [cross] { return floor_once<FutexFloor>(cross, 200); });
+  else
+    finish_vs_floor(state, floor_key("spin", cross), ns, [cross] { return floor_once<SpinFloor>(cross, 200); });
+}
+
+BENCHMARK(BM_floor_futex_wake)->Name("floor/futex_wake")->ArgsProduct({{0, 1}})->ArgNames({"cross"})->UseManualTime();
+BENCHMARK(BM_floor_spin_wake)->Name("floor/spin_wake")->ArgsProduct({{0, 1}})->ArgNames({"cross"})->UseManualTime();
+BENCHMARK(BM_wakeup)
+    ->Name("wakeup")
+    ->ArgsProduct({{static_cast<int64_t>(pfncache::WaitKind::kBusy), static_cast<int64_t>(pfncache::WaitKind::kSpin),
+                    static_cast<int64_t>(pfncache::WaitKind::kHaltPoll), static_cast<int64_t>(pfncache::WaitKind::kBlock)},
+                   {0, 1}})
+    ->ArgNames({"wait", "cross"})
+    ->UseManualTime();
+
+}  // namespace
+}  // namespace gpc::bench
