@@ -36,13 +36,13 @@ const std::array<uint64_t, 64>& values() {
 double plain_array_ns(uint64_t iters) {
   std::array<uint64_t, 64> counts{};
   const auto& v = values();
-  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t t0 = LoopTimer::thread_cpu_ns();
   for (uint64_t i = 0; i < iters; ++i) {
     ++counts[v[i & 63] & 63];
     benchmark::ClobberMemory();
   }
   benchmark::DoNotOptimize(counts);
-  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+  return static_cast<double>(LoopTimer::thread_cpu_ns() - t0) /
          static_cast<double>(iters);
 }
 
@@ -84,12 +84,12 @@ void BM_histogram_record(benchmark::State& state) {
 
 double clock_gettime_ns(uint64_t iters) {
   timespec ts;
-  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t t0 = LoopTimer::thread_cpu_ns();
   for (uint64_t i = 0; i < iters; ++i) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     benchmark::DoNotOptimize(ts);
   }
-  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+  return static_cast<double>(LoopTimer::thread_cpu_ns() - t0) /
          static_cast<double>(iters);
 }
 

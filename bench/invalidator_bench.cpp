@@ -117,9 +117,9 @@ std::string unavailable(InvalidatorType t) {
 std::string floor_key(InvalidatorType t) { return "bare/" + std::string(invalidator_name(t)); }
 
 double bare_ns(const std::function<void()>& op, uint64_t iters) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t t0 = LoopTimer::thread_cpu_ns();
   for (uint64_t i = 0; i < iters; ++i) op();
-  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+  return static_cast<double>(LoopTimer::thread_cpu_ns() - t0) /
          static_cast<double>(iters);
 }
 

@@ -118,8 +118,19 @@ class Waker {
 // Waiter on spread_pu(0); waker on the same PU or on spread_pu(1).
 int waker_pu(bool cross) { return cross ? spread_pu(1) : spread_pu(0); }
 
-// Runs the rounds of one benchmark with manual time; returns ns/op (mean) or -1.
-double run_rounds(benchmark::State& state, Waker& waker, const std::function<uint64_t()>& wait_fn) {
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+struct Latency {
+  double mean_ns = -1;
+  double p50_ns = -1;
+};
+
+// Runs the rounds of one benchmark with manual time; mean_ns < 0 when it failed.
+Latency run_rounds(benchmark::State& state, Waker& waker, const std::function<uint64_t()>& wait_fn) {
   const double tpn = TscClock::instance().ticks_per_ns();
   double total_ns = 0;
   uint64_t negative = 0;
@@ -129,7 +140,7 @@ double run_rounds(benchmark::State& state, Waker& waker, const std::function<uin
     const int64_t ticks = waker.round(wait_fn);
     if (ticks == INT64_MIN || (ticks < 0 && -ticks > 1'000'000'000)) {
       state.SkipWithError("the waking thread failed (pinning?)");
-      return -1;
+      return {};
     }
     if (ticks < 0) ++negative;  // the waiter ran before the stamp: counted, timed as 0
     const double ns = ticks > 0 ? static_cast<double>(ticks) / tpn : 0.0;
@@ -138,11 +149,11 @@ double run_rounds(benchmark::State& state, Waker& waker, const std::function<uin
     state.SetIterationTime(ns * 1e-9);
   }
   state.counters["early_wakeups"] = static_cast<double>(negative);
-  if (!each.empty()) {
-    std::nth_element(each.begin(), each.begin() + static_cast<long>(each.size() / 2), each.end());
-    state.counters["p50_ns"] = each[each.size() / 2];
-  }
-  return state.iterations() ? total_ns / static_cast<double>(state.iterations()) : 0.0;
+  Latency l;
+  l.mean_ns = state.iterations() ? total_ns / static_cast<double>(state.iterations()) : 0.0;
+  l.p50_ns = median(each);
+  state.counters["p50_ns"] = l.p50_ns;
+  return l;
 }
 
 std::string floor_key(const char* kind, bool cross) { return std::string(kind) + (cross ? "/cross" : "/same"); }
@@ -190,15 +201,33 @@ struct SpinFloor {
   }
 };
 
+// The floor measured outside Google Benchmark (when its benchmark was filtered out).
 template <class Floor>
-double floor_once(bool cross, int rounds) {
+Latency floor_once(bool cross, int rounds) {
   PinningScope pin(spread_pu(0));
   Floor f;
   Waker w(waker_pu(cross), f.ops());
   const double tpn = TscClock::instance().ticks_per_ns();
+  std::vector<double> each;
+  for (int i = 0; i < rounds; ++i) each.push_back(std::max<int64_t>(0, w.round([&] { return f.wait(); })) / tpn);
   double sum = 0;
-  for (int i = 0; i < rounds; ++i) sum += std::max<int64_t>(0, w.round([&] { return f.wait(); })) / tpn;
-  return sum / rounds;
+  for (double v : each) sum += v;
+  return {sum / rounds, median(each)};
+}
+
+// Floors record mean and median; pairs report vs_floor (means) and p50_vs_floor.
+void finish_wake_floor(benchmark::State& state, const std::string& key, const Latency& l) {
+  finish_floor(state, key, l.mean_ns);
+  Floors::record(key + "/p50", l.p50_ns, state.iterations());
+  state.counters["floor_p50_ns"] = l.p50_ns;
+}
+
+template <class Floor>
+void finish_wake_pair(benchmark::State& state, const std::string& key, bool cross, const Latency& l) {
+  finish_vs_floor(state, key, l.mean_ns, [cross] { return floor_once<Floor>(cross, 200).mean_ns; });
+  const double p50 = Floors::get_or_measure(key + "/p50", [cross] { return floor_once<Floor>(cross, 200).p50_ns; });
+  state.counters["floor_p50_ns"] = p50;
+  state.counters["p50_vs_floor"] = p50 > 0 ? l.p50_ns / p50 : 0.0;
 }
 
 void BM_floor_futex_wake(benchmark::State& state) {
@@ -206,8 +235,8 @@ void BM_floor_futex_wake(benchmark::State& state) {
   PinningScope pin(spread_pu(0));
   FutexFloor f;
   Waker w(waker_pu(cross), f.ops());
-  const double ns = run_rounds(state, w, [&] { return f.wait(); });
-  if (ns >= 0) finish_floor(state, floor_key("futex", cross), ns);
+  const Latency l = run_rounds(state, w, [&] { return f.wait(); });
+  if (l.mean_ns >= 0) finish_wake_floor(state, floor_key("futex", cross), l);
 }
 
 void BM_floor_spin_wake(benchmark::State& state) {
@@ -217,8 +246,8 @@ void BM_floor_spin_wake(benchmark::State& state) {
   // The waiter spins; its stamp comes after the flag moves. Same PU: the spinner holds
   // the CPU until the scheduler preempts it for the waker, so this floor is large.
   Waker w(waker_pu(cross), f.ops());
-  const double ns = run_rounds(state, w, [&] { return f.wait(); });
-  if (ns >= 0) finish_floor(state, floor_key("spin", cross), ns);
+  const Latency l = run_rounds(state, w, [&] { return f.wait(); });
+  if (l.mean_ns >= 0) finish_wake_floor(state, floor_key("spin", cross), l);
 }
 
 // ---- the strategies ----------------------------------------------------------------------
@@ -254,13 +283,13 @@ void BM_wakeup(benchmark::State& state) {
   ops.release = [&] { vm.invalidate_range_end(hva, hva + pfncache::kPageSize); };
   Waker w(waker_pu(cross), ops);
   bool refresh_failed = false;
-  const double ns = run_rounds(state, w, [&] {
+  const Latency l = run_rounds(state, w, [&] {
     refreshing.store(true);
     if (gpc.refresh(8) != pfncache::RefreshResult::kOk) refresh_failed = true;
     refreshing.store(false);
     return last_resolve.load(std::memory_order_relaxed);
   });
-  if (ns < 0) return;
+  if (l.mean_ns < 0) return;
   if (refresh_failed) {
     state.SkipWithError("a refresh did not complete");
     return;
@@ -272,9 +301,9 @@ void BM_wakeup(benchmark::State& state) {
   // and busy are read against the spin ping-pong.
   const bool sleeps = kind == pfncache::WaitKind::kBlock || kind == pfncache::WaitKind::kHaltPoll;
   if (sleeps)
-    finish_vs_floor(state, floor_key("futex", cross), ns, [cross] { return floor_once<FutexFloor>(cross, 200); });
+    finish_wake_pair<FutexFloor>(state, floor_key("futex", cross), cross, l);
   else
-    finish_vs_floor(state, floor_key("spin", cross), ns, [cross] { return floor_once<SpinFloor>(cross, 200); });
+    finish_wake_pair<SpinFloor>(state, floor_key("spin", cross), cross, l);
 }
 
 BENCHMARK(BM_floor_futex_wake)->Name("floor/futex_wake")->ArgsProduct({{0, 1}})->ArgNames({"cross"})->UseManualTime();
