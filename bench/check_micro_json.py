@@ -23,7 +23,8 @@ def expected_pairs(max_threads):
         for wait in (0, 1):  # busy, spin: against the spin ping-pong
             pairs.append((f"wakeup/wait:{wait}/cross:{cross}/manual_time", f"floor/spin_wake/cross:{cross}/manual_time"))
         for wait in (2, 3):  # haltpoll, block: against the futex wake
-            pairs.append((f"wakeup/wait:{wait}/cross:{cross}/manual_time", f"floor/futex_wake/cross:{cross}/manual_time"))
+            pairs.append((f"wakeup/wait:{wait}/cross:{cross}/manual_time", f"floor/futex_wake/cross:{cross}/timeout:0/manual_time"))
+        pairs.append((f"wakeup/wait:3/cross:{cross}/manual_time", f"floor/futex_wake/cross:{cross}/timeout:1/manual_time"))
     for inv in INVALIDATORS:
         pairs.append((f"invalidator/{inv}", f"floor/invalidator_bare/{inv}"))
     pairs += [("kvm/exit_harness/manual_time", "floor/kvm_exit_raw"), ("kvm/pvclock_update", "floor/kvm_out_raw"),
