@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -50,6 +51,7 @@ void sleep_for(std::chrono::nanoseconds d) {
 // (e.g. range_start), publish `armed`, hold, wait for ready() (bounded), stamp, release().
 class Waker {
  public:
+  static constexpr int64_t kFailed = INT64_MIN;
   struct Ops {
     std::function<void()> arm;
     std::function<bool()> ready;  // the waiter is in its wait (where that is observable)
@@ -61,9 +63,12 @@ class Waker {
         PinningScope pin(pu);
         loop();
       } catch (...) {
+        // Release a waiter blocked on either handshake; it sees failed_ and stops.
         failed_.store(true);
         armed_.store(1);
         armed_.notify_all();
+        done_.fetch_add(1);
+        done_.notify_all();
       }
     });
   }
@@ -75,13 +80,13 @@ class Waker {
   }
   // One round seen from the waiter: start it, wait until armed, then run `wait_fn`,
   // which returns the TSC stamp taken when the waiter runs again. Returns the ticks from
-  // the waker's stamp to the waiter's, or -1 if the round failed.
+  // the waker's stamp to the waiter's, or kFailed if the waking thread failed.
   int64_t round(const std::function<uint64_t()>& wait_fn) {
     armed_.store(0);
     go_.fetch_add(1);
     go_.notify_all();
     armed_.wait(0);
-    if (failed_.load()) return -1;
+    if (failed_.load()) return kFailed;
     const uint64_t woke = wait_fn();
     done_.wait(round_done_seen_);  // the waker has returned from release()
     round_done_seen_ = done_.load();
@@ -118,6 +123,15 @@ class Waker {
 // Waiter on spread_pu(0); waker on the same PU or on spread_pu(1).
 int waker_pu(bool cross) { return cross ? spread_pu(1) : spread_pu(0); }
 
+// Cross-core needs two PUs this process may use; false (and the benchmark skipped) if not.
+bool placement_possible(benchmark::State& state, bool cross) {
+  if (cross && allowed_pus().size() < 2) {
+    state.SkipWithError("cross-core placement needs 2 allowed PUs; this process may use 1 (see taskset/cgroup)");
+    return false;
+  }
+  return true;
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
@@ -138,7 +152,7 @@ Latency run_rounds(benchmark::State& state, Waker& waker, const std::function<ui
   each.reserve(static_cast<size_t>(state.max_iterations));
   for (auto _ : state) {
     const int64_t ticks = waker.round(wait_fn);
-    if (ticks == INT64_MIN || (ticks < 0 && -ticks > 1'000'000'000)) {
+    if (ticks == Waker::kFailed) {
       state.SkipWithError("the waking thread failed (pinning?)");
       return {};
     }
@@ -213,7 +227,11 @@ Latency floor_once(bool cross, int rounds) {
   Waker w(waker_pu(cross), f.ops());
   const double tpn = TscClock::instance().ticks_per_ns();
   std::vector<double> each;
-  for (int i = 0; i < rounds; ++i) each.push_back(std::max<int64_t>(0, w.round([&] { return f.wait(); })) / tpn);
+  for (int i = 0; i < rounds; ++i) {
+    const int64_t ticks = w.round([&] { return f.wait(); });
+    if (ticks == Waker::kFailed) throw std::runtime_error("the waking thread failed (pinning?)");
+    each.push_back(static_cast<double>(std::max<int64_t>(0, ticks)) / tpn);
+  }
   double sum = 0;
   for (double v : each) sum += v;
   return {sum / rounds, median(each)};
@@ -236,6 +254,7 @@ void finish_wake_pair(benchmark::State& state, const std::string& key, bool cros
 
 void BM_floor_futex_wake(benchmark::State& state) {
   const bool cross = state.range(0) != 0;
+  if (!placement_possible(state, cross)) return;
   const bool timeout = state.range(1) != 0;
   PinningScope pin(spread_pu(0));
   FutexFloor f;
@@ -248,6 +267,7 @@ void BM_floor_futex_wake(benchmark::State& state) {
 
 void BM_floor_spin_wake(benchmark::State& state) {
   const bool cross = state.range(0) != 0;
+  if (!placement_possible(state, cross)) return;
   PinningScope pin(spread_pu(0));
   SpinFloor f;
   // The waiter spins; its stamp comes after the flag moves. Same PU: the spinner holds
@@ -262,6 +282,7 @@ void BM_floor_spin_wake(benchmark::State& state) {
 void BM_wakeup(benchmark::State& state) {
   const auto kind = static_cast<pfncache::WaitKind>(state.range(0));
   const bool cross = state.range(1) != 0;
+  if (!placement_possible(state, cross)) return;
   PinningScope pin(spread_pu(0));
   pfncache::Policy p;
   p.wait = kind;
@@ -321,10 +342,14 @@ void BM_wakeup(benchmark::State& state) {
   // The futex floor is the goal's reference for block and haltpoll (they sleep); spin
   // and busy are read against the spin ping-pong.
   const bool sleeps = kind == pfncache::WaitKind::kBlock || kind == pfncache::WaitKind::kHaltPoll;
-  if (sleeps)
-    finish_wake_pair<FutexFloor>(state, floor_key("futex", cross), cross, l);
-  else
-    finish_wake_pair<SpinFloor>(state, floor_key("spin", cross), cross, l);
+  try {
+    if (sleeps)
+      finish_wake_pair<FutexFloor>(state, floor_key("futex", cross), cross, l);
+    else
+      finish_wake_pair<SpinFloor>(state, floor_key("spin", cross), cross, l);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
 }
 
 BENCHMARK(BM_floor_futex_wake)
