@@ -118,7 +118,7 @@ TEST(PvclockInvalidation, EveryIssueTypeRunsOnTheDefaultBackingWithoutViolations
   EXPECT_TRUE(c.count("zeroed_reads"));
   EXPECT_TRUE(c.count("disturbed_reads"));
   EXPECT_EQ(r.run["pinning"]["invalidators"].size(), 4u);
-  EXPECT_EQ(r.run["backing"], "anonymous");
+  EXPECT_EQ(r.run["backing"], "anon");
 }
 
 TEST(PvclockInvalidation, ThpTypesSplitAndCollapseThePmdUnderThePvclockPage) {

@@ -248,6 +248,13 @@ PvclockResult run_pvclock(const PvclockParams& params) {
   rec.counters["ops_per_s"] = seconds > 0 ? static_cast<double>(updates) / seconds : 0;
   rec.counters["cpu_ns_per_op"] = rec.cpu_time_ns;
   rec.counters["violations"] = static_cast<double>(out.violations());
+  // which invariant, when one broke
+  uint64_t odd = 0, stale = 0, backwards = 0;
+  for (const auto& v : out.vcpus) odd += v.odd, stale += v.stale, backwards += v.backwards;
+  rec.counters["odd_reads"] = static_cast<double>(odd);
+  rec.counters["stale_reads"] = static_cast<double>(stale);
+  rec.counters["backward_steps"] = static_cast<double>(backwards);
+  rec.counters["clock_outside"] = static_cast<double>(out.clock_outside);
   rec.counters["version_retries"] = static_cast<double>(retries);
   rec.counters["unstable_backward_steps"] = static_cast<double>(unstable);
   if (n_inval > 0) {
@@ -293,6 +300,9 @@ void print_pvclock_table(const PvclockResult& r) {
   fmt::print("{:>5} {:>4} {:>10} {:>11.0f} {:>9} {:>9} {:>9} {:>10}\n", "all", "", r.record.iterations,
              c.at("ops_per_s"), format_ns(c.at("p50_ns")), format_ns(c.at("p99_ns")),
              format_ns(c.at("max_ns")), r.violations());
+  if (r.violations() > 0)
+    fmt::print("violations: odd {:.0f}  stale {:.0f}  backwards {:.0f}  outside KVM_GET_CLOCK {:.0f}\n",
+               c.at("odd_reads"), c.at("stale_reads"), c.at("backward_steps"), c.at("clock_outside"));
   if (r.clock_outside)
     fmt::print("violation: {} vCPU(s) reported a time outside KVM_GET_CLOCK before/after\n",
                r.clock_outside);
