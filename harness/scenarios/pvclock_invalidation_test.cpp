@@ -106,10 +106,11 @@ TEST(PvclockInvalidation, EveryIssueTypeRunsOnTheDefaultBackingWithoutViolations
   p.rate_hz = 2000;  // enough steps of each type, little enough load for a shared test machine
   finalize_run_options(p.run);
   const PvclockResult r = run_pvclock(p);
-  EXPECT_EQ(r.violations(), 0u);
+  const auto& c = r.record.counters;
+  EXPECT_EQ(r.violations(), 0u) << "odd " << c.at("odd_reads") << " stale " << c.at("stale_reads") << " backwards "
+                                << c.at("backward_steps") << " outside " << c.at("clock_outside");
   ASSERT_EQ(r.invalidators.size(), 4u);
   for (const InvalidatorStats& s : r.invalidators) EXPECT_GT(s.ops, 0u) << invalidator_name(s.type);
-  const auto& c = r.record.counters;
   EXPECT_EQ(r.record.name, "pvclock/vcpus:1/invalidator:mremap,zap,thp-split,thp-collapse/target:cache");
   EXPECT_GT(c.at("inval_mremap_pfn_changed"), 0) << "mremap moves the page";
   // The first mremap of the pvclock page splits the chunk's VMA for good, after which the
