@@ -11,6 +11,7 @@
 #include "common/errors.hpp"
 #include "env/environment.hpp"
 #include "env/features.hpp"
+#include "scenarios/pvclock_scenario.hpp"
 
 namespace gpc::cli {
 namespace {
@@ -139,7 +140,10 @@ void add_info_verb(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", *json_flag, "Print one JSON object (the result files' context plus features)");
   cmd->callback([&exit_code, json_flag] {
     json env = capture_environment();
-    const auto features = probe_features(env);
+    auto features = probe_features(env);
+    // Layer K invalidators against the pvclock page: the pvclock run's own probe.
+    for (Feature& f : scenarios::pvclock_invalidator_features(find_feature(features, "scenario:pvclock")))
+      features.push_back(std::move(f));
     if (*json_flag) {
       env["features"] = to_json(features);
       std::printf("%s\n", env.dump(2, ' ', false, json::error_handler_t::replace).c_str());

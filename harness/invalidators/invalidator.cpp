@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -87,7 +88,30 @@ void Invalidator::touch(HostRange range) {
   for (uintptr_t p = range.start; p < range.end; p += kPageSize) (void)*reinterpret_cast<volatile const char*>(p);
 }
 
+namespace {
+
+// Announces a step in InvalidatorConfig::step_marker for its whole duration, also when it
+// throws. Sequentially consistent RMWs: the begin is visible before the step reads or
+// changes the target, the end only after its last access.
+class StepMarkerScope {
+ public:
+  explicit StepMarkerScope(uint64_t* word) : word_(word) {
+    if (word_) std::atomic_ref<uint64_t>(*word_).fetch_add(kStepMarkerBegin);
+  }
+  ~StepMarkerScope() {
+    if (word_) std::atomic_ref<uint64_t>(*word_).fetch_add(kStepMarkerEnd);
+  }
+  StepMarkerScope(const StepMarkerScope&) = delete;
+  StepMarkerScope& operator=(const StepMarkerScope&) = delete;
+
+ private:
+  uint64_t* word_;
+};
+
+}  // namespace
+
 StepResult Invalidator::step() {
+  const StepMarkerScope marker(cfg_.step_marker);
   before_step();
   StepResult r;
   r.range = bracket_range();

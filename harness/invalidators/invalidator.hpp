@@ -53,7 +53,19 @@ struct InvalidatorConfig {
   unsigned verify_every = 1;
   // `compact` writes /proc/sys/vm/compact_memory (compacts the whole system): only when asked.
   bool allow_compact = false;
+  // Accept operations that discard the target's contents (zap on anonymous memory: the
+  // page refaults zeroed). Only for users whose data is rewritten anyway, e.g. layer K's
+  // pvclock page, which KVM rewrites on the next clock update.
+  bool accept_content_loss = false;
+  // A word an observer outside the process's notifier reads (layer K: a guest page): step()
+  // adds kStepMarkerBegin before its first access to the target (staging copies included)
+  // and kStepMarkerEnd after its last, so the low 16 bits count steps in progress and any
+  // change of the word means a step began or ended. Shared by all invalidators of a run.
+  uint64_t* step_marker = nullptr;
 };
+
+inline constexpr uint64_t kStepMarkerBegin = (uint64_t{1} << 16) + 1;
+inline constexpr uint64_t kStepMarkerEnd = (uint64_t{1} << 16) - 1;
 
 // What one step did to the observed page (the target page; for THP types the page whose
 // mapping is split or collapsed).
@@ -140,6 +152,7 @@ struct ProbeContext {
   BackingKind backing = BackingKind::memfd;
   bool hugepage = false;       // the guest region was created with MADV_HUGEPAGE
   bool allow_compact = false;
+  bool accept_content_loss = false;  // InvalidatorConfig::accept_content_loss
 };
 struct ProbeResult {
   bool runs_here = false;

@@ -7,7 +7,7 @@
 namespace gpc {
 
 std::unique_ptr<Invalidator> make_invalidator(InvalidatorType type, GuestRegion& guest, const InvalidatorConfig& cfg) {
-  const ProbeResult p = probe(type, cfg.target, {guest.kind(), guest.hugepage_advised(), cfg.allow_compact});
+  const ProbeResult p = probe(type, cfg.target, {guest.kind(), guest.hugepage_advised(), cfg.allow_compact, cfg.accept_content_loss});
   if (!p.runs_here) throw UnavailableError(p.reason);
   switch (type) {
     case InvalidatorType::mremap: return detail::make_mremap(guest, cfg);

@@ -61,7 +61,7 @@ ProbeResult probe(InvalidatorType type, Target target, const ProbeContext& ctx) 
     case InvalidatorType::mprotect:
       return runs();
     case InvalidatorType::zap:
-      if (target != Target::unrelated && ctx.backing == BackingKind::anonymous)
+      if (target != Target::unrelated && ctx.backing == BackingKind::anonymous && !ctx.accept_content_loss)
         return no("zap is MADV_DONTNEED on a shared memfd page (the same page refaults); on anonymous guest memory "
                   "it would discard the contents: use a memfd backing or --target unrelated");
       return runs();

@@ -36,6 +36,10 @@ class ThpCollapseInvalidator final : public Invalidator {
   bool operate() override {
     if (madvise(reinterpret_cast<void*>(plan_.chunk.start), kHugePageSize, MADV_COLLAPSE) == 0) return true;
     if (errno == EAGAIN || errno == ENOMEM) return false;  // transient: no huge page to be had now
+    // The chunk (always 2 MB aligned) no longer lies in one VMA that can hold a PMD, e.g. an
+    // mremap of one of its pages split the VMA for good: the kernel declines; counted as
+    // op_failed, not an error.
+    if (errno == EINVAL) return false;
     throw SystemError("madvise(MADV_COLLAPSE)", errno);
   }
 

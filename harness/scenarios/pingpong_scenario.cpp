@@ -17,9 +17,8 @@ namespace gpc::scenarios {
 
 PingpongResult run_pingpong(const PingpongParams& params) {
   if (params.vcpus < 1) throw UsageError("--vcpus must be at least 1");
-  std::vector<int> pus = params.pus.empty() ? round_robin_pus(params.vcpus) : params.pus;
-  if (static_cast<int>(pus.size()) != params.vcpus)
-    throw UsageError(fmt::format("{} PUs given for {} vCPUs", pus.size(), params.vcpus));
+  const Placement placement = plan_layer_k(params.vcpus, 0, params.placement);
+  const std::vector<int>& pus = placement.vcpu_pus;
 
   kvm::Kvm kvm;
   kvm::GuestVm g(kvm, {"pingpong", params.vcpus, nullptr});
@@ -69,10 +68,11 @@ PingpongResult run_pingpong(const PingpongParams& params) {
   rec.counters["violations"] = 0;
   add_kvm_stat_counters(rec, vcpu_stats, vm_delta);
   rec.histograms["latency"] = out.round_trip;
-  nlohmann::json pus_json = nlohmann::json::array();
-  for (int pu : pus) pus_json.push_back(pu);
   out.run = run_context("pingpong", params.run,
-                        {{"vcpus", params.vcpus}, {"pus", pus_json}, {"interrupted", out.interrupted}});
+                        {{"vcpus", params.vcpus},
+                         {"pus", pus},
+                         {"pinning", pinning_json(placement)},
+                         {"interrupted", out.interrupted}});
   return out;
 }
 
@@ -81,12 +81,14 @@ void add_pingpong_scenario(CLI::App& run, int& exit_code) {
   auto* cmd = run.add_subcommand(
       "pingpong", "Exit round-trip floor: guests OUT to a port in a loop, the host times each KVM_RUN");
   add_run_options(*cmd, params->run);
+  add_placement_options(*cmd, params->placement);
   cmd->add_option("--vcpus", params->vcpus, "vCPUs, one pinned thread each (default 1)")
       ->check(CLI::Range(1, static_cast<int>(GPC_GUEST_MAX_VCPUS)));
   cmd->callback([params, &exit_code] {
     finalize_run_options(params->run);
     const PingpongResult r = run_pingpong(*params);
     if (!params->run.quiet) {
+      fmt::print("pinning: {}\n", r.run["pinning"]["describe"].get<std::string>());
       fmt::print("{:>5} {:>4} {:>10} {:>10}\n", "vcpu", "pu", "exits", "exits/s");
       const double s = params->run.duration.count() / 1e9;
       for (size_t i = 0; i < r.exits.size(); ++i)

@@ -15,7 +15,7 @@ namespace gpc::scenarios {
 struct PingpongParams {
   RunOptions run;
   int vcpus = 1;
-  std::vector<int> pus;  // empty: round_robin_pus()
+  PlacementOptions placement;  // --smt, --overcommit (plan_layer_k)
 };
 
 struct PingpongResult {

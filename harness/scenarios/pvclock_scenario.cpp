@@ -1,29 +1,105 @@
 #include "scenarios/pvclock_scenario.hpp"
 
 #include <algorithm>
+#include <string>
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/errors.hpp"
+#include "common/loglinear.h"
 #include "common/stop.hpp"
 #include "gpc_guest/abi.h"
 #include "kvm/binary_stats.hpp"
 #include "kvm/guest_vm.hpp"
 #include "kvm/vcpu_supervisor.hpp"
+#include "memory/anon_region.hpp"
+#include "memory/mapping.hpp"
+#include "memory/memfd_region.hpp"
+#include "memory/thp_modes.hpp"
 #include "scenarios/kvm_metrics.hpp"
 
 namespace gpc::scenarios {
 namespace {
 
-// Inside each vCPU's data area: the pvclock page, then its latency histogram.
+// vCPU i's pvclock page is the first page of its data area; its latency histogram lives
+// in low memory (GPC_GUEST_HIST_GPA), out of every invalidator's reach.
 constexpr uint64_t kPvclockOffset = 0;
-constexpr uint64_t kHistogramOffset = 0x1000;
-static_assert(kHistogramOffset + GPC_LL_BUCKETS * sizeof(uint64_t) <= GPC_GUEST_DATA_STRIDE);
+static_assert(GPC_LL_BUCKETS * sizeof(uint64_t) <= GPC_GUEST_HIST_STRIDE);
+static_assert(GPC_GUEST_HIST_GPA + GPC_GUEST_MAX_VCPUS * GPC_GUEST_HIST_STRIDE <= GPC_GUEST_CODE_GPA);
+static_assert(GPC_PVC_COUNT <= GPC_UCALL_MAX_VALUES);
 
-std::string record_name(const PvclockParams& p) { return fmt::format("pvclock/vcpus:{}", p.vcpus); }
+std::string list_text(const std::vector<InvalidatorType>& types) {
+  std::vector<std::string> names;
+  for (InvalidatorType t : types) names.emplace_back(invalidator_name(t));
+  return fmt::format("{}", fmt::join(names, ","));
+}
+
+std::string record_name(const PvclockParams& p) {
+  std::string name = fmt::format("pvclock/vcpus:{}", p.vcpus);
+  if (!p.invalidators.empty())
+    name += fmt::format("/invalidator:{}/target:{}", list_text(p.invalidators), target_name(p.target));
+  return name;
+}
+
+bool is_page_swapper(InvalidatorType t) { return t == InvalidatorType::mremap || t == InvalidatorType::mmap_fixed; }
+
+// The data slot's memory. MADV_HUGEPAGE wherever the THP mode lets it work, so the THP
+// invalidators have a PMD-mapped chunk to split or collapse; memfd gets spare file pages
+// for every page-swapping invalidator (each holds one op's pages while it swaps).
+std::unique_ptr<GuestRegion> make_data_region(const PvclockParams& p) {
+  RegionOptions o;
+  o.size = GPC_GUEST_DATA_SIZE;
+  const ThpModes modes = read_thp_modes();
+  if (p.backing == BackingKind::anonymous) {
+    o.hugepage = modes.anon_madvise_works();
+    return std::make_unique<AnonRegion>(o);
+  }
+  o.hugepage = true;  // MemfdRegion applies it only where shmem_enabled lets it work
+  const size_t op_pages = (p.range_size + kPageSize - 1) / kPageSize;
+  const auto swappers = static_cast<size_t>(std::count_if(p.invalidators.begin(), p.invalidators.end(), is_page_swapper));
+  o.spare_pages = 2 * op_pages * swappers + 8;
+  return std::make_unique<MemfdRegion>(o);
+}
+
+ProbeContext probe_context(BackingKind backing, bool hugepage) {
+  ProbeContext ctx;
+  ctx.backing = backing;
+  ctx.hugepage = hugepage;
+  ctx.accept_content_loss = true;  // KVM rewrites the pvclock page on every update
+  return ctx;
+}
 
 }  // namespace
+
+ProbeResult probe_pvclock_invalidator(InvalidatorType type, Target target, BackingKind backing) {
+  const bool hugepage = backing == BackingKind::anonymous ? read_thp_modes().anon_madvise_works()
+                                                          : read_thp_modes().shmem_madvise_works();
+  return probe(type, target, probe_context(backing, hugepage));
+}
+
+std::vector<Feature> pvclock_invalidator_features(const Feature& pvclock_scenario) {
+  std::vector<Feature> out;
+  for (Target target : {Target::cache, Target::neighbour, Target::unrelated}) {
+    for (InvalidatorType type : all_invalidator_types()) {
+      Feature f{fmt::format("pvclock:invalidator:{}/target:{}", invalidator_name(type), target_name(target)), false,
+                ""};
+      if (!pvclock_scenario.runs_here) {
+        f.reason = pvclock_scenario.reason;
+      } else {
+        const ProbeResult p = probe_pvclock_invalidator(type, target);
+        f.runs_here = p.runs_here;
+        f.reason = p.runs_here ? fmt::format("--backing {}", backing_name(kPvclockDefaultBacking)) : p.reason;
+        if (p.runs_here && type == InvalidatorType::zap && target != Target::unrelated &&
+            kPvclockDefaultBacking == BackingKind::anonymous)
+          f.reason += ": the page refaults zeroed, KVM rewrites it; the guest counts zeroed_reads";
+      }
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
 
 uint64_t PvclockResult::violations() const {
   uint64_t v = clock_outside;
@@ -33,25 +109,56 @@ uint64_t PvclockResult::violations() const {
 
 PvclockResult run_pvclock(const PvclockParams& params) {
   if (params.vcpus < 1) throw UsageError("--vcpus must be at least 1");
-  std::vector<int> pus = params.pus.empty() ? round_robin_pus(params.vcpus) : params.pus;
-  if (static_cast<int>(pus.size()) != params.vcpus)
-    throw UsageError(fmt::format("{} PUs given for {} vCPUs", pus.size(), params.vcpus));
+  if (params.range_size == 0 || params.range_size > GPC_GUEST_DATA_SIZE)
+    throw UsageError(fmt::format("--range-size must be between 1 and {} bytes (the guest data slot)",
+                                 GPC_GUEST_DATA_SIZE));
+  if (params.rate_hz < 0) throw UsageError("--rate must be >= 0 (0 = free-running)");
+  const int n_inval = static_cast<int>(params.invalidators.size());
+  const Placement placement = plan_layer_k(params.vcpus, n_inval, params.placement);
 
+  // Probe every invalidator before anything is built: a combination that cannot run here
+  // ends the run with probe()'s reason (exit 2).
+  for (InvalidatorType t : params.invalidators) {
+    const ProbeResult pr = probe_pvclock_invalidator(t, params.target, params.backing);
+    if (!pr.runs_here)
+      throw UnavailableError(fmt::format("{} on the pvclock page (--backing {}, --target {}): {}", invalidator_name(t),
+                                         backing_name(params.backing), target_name(params.target), pr.reason));
+  }
+
+  const std::unique_ptr<GuestRegion> region = make_data_region(params);
   kvm::Kvm kvm;
-  kvm::GuestVm g(kvm, {"pvclock", params.vcpus, nullptr});
+  kvm::GuestVm g(kvm, {"pvclock", params.vcpus, region->data()});
+  auto* marker = g.vm().gpa_ptr<uint64_t>(GPC_GUEST_MARKER_GPA);
+  *marker = 0;
   for (int i = 0; i < params.vcpus; ++i) {
     gpc_guest_boot& b = g.boot(i);
     b.duration_ns = static_cast<uint64_t>(params.run.duration.count());
     b.sync_interval_ns = static_cast<uint64_t>(params.sync_interval.count());
     b.pvclock_gpa = kvm::GuestVm::data_gpa(i) + kPvclockOffset;
-    b.hist_gpa = kvm::GuestVm::data_gpa(i) + kHistogramOffset;
+    b.hist_gpa = GPC_GUEST_HIST_GPA + uint64_t(i) * GPC_GUEST_HIST_STRIDE;
+    b.inval_marker_gpa = n_inval > 0 ? GPC_GUEST_MARKER_GPA : 0;
   }
   kvm::BinaryStats vm_stats(g.vm().stats_fd());
+
+  // Invalidators: no listener (the kernel's own MMU notifier fires inside each syscall);
+  // the `cache` target is vCPU 0's pvclock page.
+  std::vector<std::unique_ptr<Invalidator>> invs;
+  for (InvalidatorType t : params.invalidators) {
+    InvalidatorConfig cfg;
+    cfg.target = params.target;
+    cfg.cache_hva = reinterpret_cast<uintptr_t>(g.data_hva(0)) + kPvclockOffset;
+    cfg.range_size = params.range_size;
+    cfg.hold = params.hold;
+    cfg.accept_content_loss = true;
+    cfg.step_marker = marker;
+    invs.push_back(make_invalidator(t, *region, cfg));
+  }
+  InvalidatorRunner runner(std::move(invs), placement.invalidator_pus, RunnerOptions{params.rate_hz});
 
   std::vector<std::unique_ptr<kvm::VcpuThread>> threads;
   std::vector<kvm::VcpuThread*> raw;
   for (int i = 0; i < params.vcpus; ++i) {
-    threads.push_back(std::make_unique<kvm::VcpuThread>(g.vcpu(i), pus[static_cast<size_t>(i)]));
+    threads.push_back(std::make_unique<kvm::VcpuThread>(g.vcpu(i), placement.vcpu_pus[static_cast<size_t>(i)]));
     raw.push_back(threads.back().get());
   }
 
@@ -64,13 +171,26 @@ PvclockResult run_pvclock(const PvclockParams& params) {
 
   const kvm::StatsSnapshot vm_before = vm_stats.read();
   const uint64_t clock_before = g.vm().get_clock().clock;
-  const std::vector<kvm::VcpuRunResult> results = kvm::run_vcpus(raw, o);
+  if (n_inval > 0) runner.start();
+  std::vector<kvm::VcpuRunResult> results;
+  try {
+    results = kvm::run_vcpus(raw, o);
+  } catch (...) {
+    try {
+      runner.stop();
+    } catch (...) {  // the vCPUs' error is the one to report
+    }
+    throw;
+  }
+  runner.stop();  // rethrows an invalidator thread's error
   const uint64_t clock_after = g.vm().get_clock().clock;
   const auto vm_delta = kvm::stats_delta(vm_before, vm_stats.read());
   threads.clear();  // vCPU threads end here, before the VM
   kvm::throw_on_failure(results);
 
   PvclockResult out;
+  out.placement = placement;
+  out.invalidators = runner.stats();
   out.interrupted = stop_requested();
   std::map<std::string, double> vcpu_stats;
   Histogram all;
@@ -93,6 +213,8 @@ PvclockResult run_pvclock(const PvclockParams& params) {
       v.unstable_backwards = c[GPC_PVC_UNSTABLE_BACK];
       v.max_ns = c[GPC_PVC_MAX_NS];
       v.last_ns = c[GPC_PVC_LAST_NS];
+      v.disturbed = c[GPC_PVC_DISTURBED];
+      v.zeroed = c[GPC_PVC_ZEROED];
       if (r.report && (v.last_ns < clock_before || v.last_ns > clock_after)) ++out.clock_outside;
     }
     v.latency = read_guest_histogram(g, g.boot(r.vcpu).hist_gpa);
@@ -105,12 +227,14 @@ PvclockResult run_pvclock(const PvclockParams& params) {
     out.vcpus.push_back(std::move(v));
   }
 
-  uint64_t updates = 0, retries = 0, unstable = 0, max_ns = 0;
+  uint64_t updates = 0, retries = 0, unstable = 0, max_ns = 0, disturbed = 0, zeroed = 0;
   for (const auto& v : out.vcpus) {
     updates += v.updates;
     retries += v.retries;
     unstable += v.unstable_backwards;
     max_ns = std::max(max_ns, v.max_ns);
+    disturbed += v.disturbed;
+    zeroed += v.zeroed;
   }
   BenchmarkRecord& rec = out.record;
   rec.name = record_name(params);
@@ -124,37 +248,80 @@ PvclockResult run_pvclock(const PvclockParams& params) {
   rec.counters["ops_per_s"] = seconds > 0 ? static_cast<double>(updates) / seconds : 0;
   rec.counters["cpu_ns_per_op"] = rec.cpu_time_ns;
   rec.counters["violations"] = static_cast<double>(out.violations());
+  // which invariant, when one broke
+  uint64_t odd = 0, stale = 0, backwards = 0;
+  for (const auto& v : out.vcpus) odd += v.odd, stale += v.stale, backwards += v.backwards;
+  rec.counters["odd_reads"] = static_cast<double>(odd);
+  rec.counters["stale_reads"] = static_cast<double>(stale);
+  rec.counters["backward_steps"] = static_cast<double>(backwards);
+  rec.counters["clock_outside"] = static_cast<double>(out.clock_outside);
   rec.counters["version_retries"] = static_cast<double>(retries);
   rec.counters["unstable_backward_steps"] = static_cast<double>(unstable);
+  if (n_inval > 0) {
+    rec.counters["disturbed_reads"] = static_cast<double>(disturbed);
+    rec.counters["zeroed_reads"] = static_cast<double>(zeroed);
+    runner.add_counters(rec);
+  }
   add_kvm_stat_counters(rec, vcpu_stats, vm_delta);
   rec.histograms["latency"] = all;
 
-  nlohmann::json pus_json = nlohmann::json::array();
-  for (int pu : pus) pus_json.push_back(pu);
+  nlohmann::json invs_json = nlohmann::json::array();
+  for (InvalidatorType t : params.invalidators) invs_json.push_back(std::string(invalidator_name(t)));
   out.run = run_context("pvclock", params.run,
                         {{"vcpus", params.vcpus},
-                         {"pus", pus_json},
+                         {"pus", placement.vcpu_pus},
+                         {"pinning", pinning_json(placement)},
+                         {"smt", params.placement.smt},
+                         {"overcommit", params.placement.overcommit},
+                         {"invalidators", invs_json},
+                         {"target", std::string(target_name(params.target))},
+                         {"rate_hz", params.rate_hz},
+                         {"hold_ns", params.hold.count()},
+                         {"range_size", params.range_size},
+                         {"backing", std::string(backing_name(params.backing))},
+                         {"hugepage", region->hugepage_advised()},
+                         {"cache_gpa", kvm::GuestVm::data_gpa(0) + kPvclockOffset},
                          {"sync_interval_ns", params.sync_interval.count()},
                          {"interrupted", out.interrupted}});
   return out;
 }
 
 void print_pvclock_table(const PvclockResult& r) {
-  fmt::print("{:>5} {:>4} {:>10} {:>11} {:>9} {:>9} {:>9} {:>10} {:>8}\n", "vcpu", "pu", "updates",
-             "updates/s", "p50", "p99", "max", "violations", "retries");
+  fmt::print("pinning: {}\n", r.placement.describe());
+  fmt::print("{:>5} {:>4} {:>10} {:>11} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9} {:>7}\n", "vcpu", "pu", "updates",
+             "updates/s", "p50", "p99", "max", "violations", "retries", "disturbed", "zeroed");
   for (const auto& v : r.vcpus)
-    fmt::print("{:>5} {:>4} {:>10} {:>11.0f} {:>9} {:>9} {:>9} {:>10} {:>8}\n", v.vcpu, v.pu,
+    fmt::print("{:>5} {:>4} {:>10} {:>11.0f} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9} {:>7}\n", v.vcpu, v.pu,
                v.updates, v.seconds > 0 ? static_cast<double>(v.updates) / v.seconds : 0.0,
                format_ns(static_cast<double>(v.latency.quantile(0.5))),
                format_ns(static_cast<double>(v.latency.quantile(0.99))),
-               format_ns(static_cast<double>(v.max_ns)), v.violations(), v.retries);
+               format_ns(static_cast<double>(v.max_ns)), v.violations(), v.retries, v.disturbed, v.zeroed);
   const auto& c = r.record.counters;
   fmt::print("{:>5} {:>4} {:>10} {:>11.0f} {:>9} {:>9} {:>9} {:>10}\n", "all", "", r.record.iterations,
              c.at("ops_per_s"), format_ns(c.at("p50_ns")), format_ns(c.at("p99_ns")),
              format_ns(c.at("max_ns")), r.violations());
+  if (r.violations() > 0)
+    fmt::print("violations: odd {:.0f}  stale {:.0f}  backwards {:.0f}  outside KVM_GET_CLOCK {:.0f}\n",
+               c.at("odd_reads"), c.at("stale_reads"), c.at("backward_steps"), c.at("clock_outside"));
   if (r.clock_outside)
     fmt::print("violation: {} vCPU(s) reported a time outside KVM_GET_CLOCK before/after\n",
                r.clock_outside);
+  if (!r.invalidators.empty()) {
+    fmt::print("\n{:<13} {:<10} {:>4} {:>8} {:>9} {:>9} {:>9} {:>11} {:>11} {:>10} {:>12} {:>9}\n", "invalidator",
+               "target", "pu", "ops", "ops/s", "op p50", "op p99", "pfn_changed", "thp_changed", "unverified",
+               "content_lost", "op_failed");
+    for (size_t i = 0; i < r.invalidators.size(); ++i) {
+      const InvalidatorStats& s = r.invalidators[i];
+      const int pu = i < r.placement.invalidator_pus.size() ? r.placement.invalidator_pus[i] : -1;
+      fmt::print("{:<13} {:<10} {:>4} {:>8} {:>9.0f} {:>9} {:>9} {:>11} {:>11} {:>10} {:>12} {:>9}\n",
+                 invalidator_name(s.type), target_name(s.target), pu, s.ops, s.ops_per_s(),
+                 format_ns(static_cast<double>(s.op_ns.quantile(0.5))),
+                 format_ns(static_cast<double>(s.op_ns.quantile(0.99))), s.pfn_changed, s.thp_changed, s.unverified,
+                 s.content_lost, s.op_failed);
+    }
+    fmt::print("disturbed = anomalous guest reads while an invalidator step overlapped the update (the host's own "
+               "copy or zeroing, not violations); zeroed = of those, reads of a zeroed page\n");
+  }
   std::string stats;
   for (const std::string& name : key_kvm_stats())
     if (auto it = c.find("kvm_" + name); it != c.end())
@@ -165,15 +332,37 @@ void print_pvclock_table(const PvclockResult& r) {
 
 void add_pvclock_scenario(CLI::App& run, int& exit_code) {
   auto params = std::make_shared<PvclockParams>();
+  struct Text {
+    std::string invalidators, target = "cache", rate = "0", hold = "0ns", backing{backing_name(kPvclockDefaultBacking)};
+  };
+  auto text = std::make_shared<Text>();
   auto* cmd = run.add_subcommand(
       "pvclock",
       "Layer K: vCPUs rewrite MSR_KVM_SYSTEM_TIME_NEW so KVM refreshes their pvclock pages "
-      "through the gfn_to_pfn_cache; the guests check every page they read back");
+      "through the gfn_to_pfn_cache; the guests check every page they read back, while optional "
+      "host invalidators change the memory behind the pages");
   add_run_options(*cmd, params->run);
+  add_placement_options(*cmd, params->placement);
   cmd->add_option("--vcpus", params->vcpus, "vCPUs, one pinned thread each (default 1)")
       ->check(CLI::Range(1, static_cast<int>(GPC_GUEST_MAX_VCPUS)));
-  cmd->callback([params, &exit_code] {
+  cmd->add_option("--invalidator", text->invalidators,
+                  "Comma-separated invalidator types, one pinned thread each: mremap, mmap-fixed, zap, punch-hole, "
+                  "thp-split, thp-collapse, migrate, compact, mprotect");
+  cmd->add_option("--target", text->target,
+                  "cache (vCPU 0's pvclock page), neighbour (same 2 MB chunk, other half) or unrelated (the "
+                  "invalidator's own memory) (default cache)");
+  cmd->add_option("--rate", text->rate, "Operations per second per invalidator; 0 = free-running (default 0)");
+  cmd->add_option("--hold", text->hold, "Pause between an invalidator's operation and its end (default 0)");
+  cmd->add_option("--range-size", params->range_size, "Bytes per invalidator operation (default 4096)");
+  cmd->add_option("--backing", text->backing,
+                  "Guest data memory: anon (MADV_HUGEPAGE, default) or memfd");
+  cmd->callback([params, text, &exit_code] {
     finalize_run_options(params->run);
+    if (!text->invalidators.empty()) params->invalidators = parse_invalidator_list(text->invalidators);
+    params->target = parse_target(text->target);
+    params->rate_hz = parse_rate_hz(text->rate, "--rate");
+    params->hold = parse_duration(text->hold, "--hold");
+    params->backing = parse_backing(text->backing);
     const PvclockResult r = run_pvclock(*params);
     if (!params->run.quiet) print_pvclock_table(r);
     write_run_result(params->run, r.run, {r.record});

@@ -10,24 +10,46 @@
 #include <vector>
 
 #include "common/histogram.hpp"
+#include "env/features.hpp"
+#include "invalidators/invalidator.hpp"
+#include "invalidators/runner.hpp"
 #include "results/result_file.hpp"
 #include "scenarios/run_options.hpp"
 
 namespace gpc::scenarios {
 
+// Where the guest data slot (the pvclock pages) lives by default: anonymous memory with
+// MADV_HUGEPAGE. thp-split needs an anonymous THP (refused on memfd), thp-collapse and
+// mremap work on it, and zap's content loss is harmless here because KVM rewrites the
+// pvclock page on every update (the guest counts zeroed reads apart). See
+// docs/kvm-and-guests.md.
+inline constexpr BackingKind kPvclockDefaultBacking = BackingKind::anonymous;
+
 struct PvclockParams {
   RunOptions run;
+  PlacementOptions placement;
   int vcpus = 1;
-  std::vector<int> pus;  // OS PU per vCPU (-1: unpinned); empty: round_robin_pus()
+  std::vector<InvalidatorType> invalidators;  // one thread each
+  Target target = Target::cache;
+  double rate_hz = 0;  // per invalidator; 0 = free-running
+  Nanos hold{0};
+  size_t range_size = 4096;
+  BackingKind backing = kPvclockDefaultBacking;
   Nanos sync_interval = std::chrono::milliseconds(10);
   Nanos watchdog = std::chrono::seconds(2);
 };
+
+// What probe() says about `type` against the pvclock page on `backing` (the scenario's
+// region is MADV_HUGEPAGE'd wherever THP allows; zap's content loss is accepted).
+ProbeResult probe_pvclock_invalidator(InvalidatorType type, Target target,
+                                      BackingKind backing = kPvclockDefaultBacking);
 
 struct PvclockVcpuResult {
   int vcpu = 0;
   int pu = -1;
   uint64_t updates = 0;
   uint64_t odd = 0, backwards = 0, stale = 0, retries = 0, unstable_backwards = 0;
+  uint64_t disturbed = 0, zeroed = 0;  // anomalies while an invalidator step overlapped
   uint64_t max_ns = 0;
   uint64_t last_ns = 0;
   double seconds = 0;
@@ -38,6 +60,8 @@ struct PvclockVcpuResult {
 
 struct PvclockResult {
   std::vector<PvclockVcpuResult> vcpus;
+  Placement placement;
+  std::vector<InvalidatorStats> invalidators;
   uint64_t clock_outside = 0;  // guest times outside [KVM_GET_CLOCK before, after]
   bool interrupted = false;    // Ctrl-C/SIGTERM ended the run early
   BenchmarkRecord record;      // the whole run, counters per CONTRACTS.md
@@ -48,6 +72,11 @@ struct PvclockResult {
 // Throws UnavailableError when KVM cannot run it, UsageError for bad parameters, and
 // GuestAssertionError / HungVcpuError / SystemError when the run itself fails.
 PvclockResult run_pvclock(const PvclockParams& params);
+
+// `gpcbench info`: one line per invalidator type and target against the pvclock page on the
+// default backing ("pvclock:invalidator:zap/target:cache"), from the same probe the run
+// makes; all "no" with the pvclock scenario's own reason when that cannot run.
+std::vector<Feature> pvclock_invalidator_features(const Feature& pvclock_scenario);
 
 void print_pvclock_table(const PvclockResult& result);
 

@@ -32,7 +32,8 @@ XenResult run_xen(const XenParams& params) {
   kvm::Kvm kvm;
   const kvm::XenSupport xen = kvm::xen_support(kvm);
   if (!xen.usable) throw UnavailableError("run xen: " + xen.reason);
-  std::vector<int> pus = params.pus.empty() ? round_robin_pus(params.vcpus) : params.pus;
+  const Placement placement = plan_layer_k(params.vcpus, 0, params.placement);
+  const std::vector<int>& pus = placement.vcpu_pus;
 
   kvm::GuestVm g(kvm, {"xen", params.vcpus, nullptr});
   kvm::configure_xen_vm(g.vm(), kSharedInfoGpa);
@@ -106,7 +107,8 @@ XenResult run_xen(const XenParams& params) {
   rec.counters["events_sent"] = static_cast<double>(out.sent);
   rec.counters["violations"] = static_cast<double>(out.violations);
   add_kvm_stat_counters(rec, vcpu_stats, vm_delta);
-  out.run = run_context("xen", params.run, {{"vcpus", params.vcpus}});
+  out.run = run_context("xen", params.run,
+                        {{"vcpus", params.vcpus}, {"pus", pus}, {"pinning", pinning_json(placement)}});
   return out;
 }
 
@@ -116,6 +118,7 @@ void add_xen_scenario(CLI::App& run, int& exit_code) {
       "xen", "Layer K, Xen HVM: event channels into shared_info/vcpu_info and runstate updates "
              "(needs KVM_CAP_XEN_HVM)");
   add_run_options(*cmd, params->run);
+  add_placement_options(*cmd, params->placement);
   cmd->add_option("--vcpus", params->vcpus, "vCPUs, one pinned thread each (default 1)")
       ->check(CLI::Range(1, static_cast<int>(GPC_GUEST_MAX_VCPUS)));
   cmd->callback([params, &exit_code] {

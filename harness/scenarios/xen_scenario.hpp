@@ -14,7 +14,7 @@ namespace gpc::scenarios {
 struct XenParams {
   RunOptions run;
   int vcpus = 1;
-  std::vector<int> pus;
+  PlacementOptions placement;  // --smt, --overcommit (plan_layer_k)
   Nanos send_interval = std::chrono::microseconds(200);
 };
 

@@ -14,9 +14,18 @@
 /* ---- guest-physical layout (memslot 0 covers [0, GPC_GUEST_LOW_SIZE)) ---- */
 #define GPC_GUEST_PML4_GPA 0x1000ull  /* PML4, PDPT, PD: 1 GB identity map, 2 MB pages */
 #define GPC_GUEST_GDT_GPA 0x5000ull
+/* One word host invalidator threads update around every step (InvalidatorConfig::
+ * step_marker): low 16 bits = steps in progress, any change = a step began or ended. It is
+ * in low memory, which no invalidator touches. */
+#define GPC_GUEST_MARKER_GPA 0x6000ull
+#define GPC_MARKER_BUSY_MASK 0xffffull
 #define GPC_GUEST_BOOT_GPA 0x10000ull /* one boot block page per vCPU */
 #define GPC_GUEST_BOOT_STRIDE 0x1000ull
 #define GPC_GUEST_MAX_VCPUS 16u
+/* Per-vCPU latency histograms of the pvclock guest, in low memory so that no invalidator
+ * range over the data slot can copy or zero them while the guest counts. */
+#define GPC_GUEST_HIST_GPA 0x20000ull
+#define GPC_GUEST_HIST_STRIDE 0x4000ull
 #define GPC_GUEST_CODE_GPA 0x100000ull /* every guest links here (guests/guest.ld) */
 #define GPC_GUEST_CODE_MAX 0x60000ull
 #define GPC_GUEST_STACK_TOP 0x200000ull /* vCPU i's stack ends at TOP - i * STRIDE */
@@ -32,7 +41,7 @@
 /* ---- ucall: the guest fills boot->ucall, then OUTs its gpa (32 bits) to this port ---- */
 #define GPC_UCALL_PORT 0x7f0u
 #define GPC_BENCH_PORT 0x7f4u /* bare OUT exits (pingpong); the host only counts them */
-#define GPC_UCALL_MAX_VALUES 8u
+#define GPC_UCALL_MAX_VALUES 12u
 
 enum gpc_ucall_cmd {
   GPC_UCALL_SYNC = 1,   /* stage + values: progress, host may inspect guest memory */
@@ -69,8 +78,11 @@ struct gpc_guest_boot {
   uint64_t xen_shinfo_gpa;    /* xen guest: shared_info page */
   uint64_t xen_vcpu_info_gpa; /* xen guest: this vCPU's vcpu_info */
   uint64_t xen_runstate_gpa;  /* xen guest: this vCPU's runstate area */
+  uint64_t inval_marker_gpa;  /* pvclock guest: GPC_GUEST_MARKER_GPA when host invalidators run, else 0 */
   volatile uint64_t stop;    /* host -> guest: finish now (report, then DONE) */
   struct gpc_ucall ucall;    /* this vCPU's ucall buffer */
+  /* pvclock guest -> host: the page as the guest last read it consistently (raw copy) */
+  uint64_t view[4];
 };
 
 /* The kernel's struct pvclock_vcpu_time_info (Documentation/virt/kvm/x86/msr.rst). */
@@ -89,7 +101,7 @@ struct gpc_pvclock_time_info {
 
 /* Counters of the pvclock guest, in SYNC and REPORT values (this order). */
 enum gpc_pvclock_counter {
-  GPC_PVC_UPDATES = 0,   /* MSR writes whose page was read back consistently */
+  GPC_PVC_UPDATES = 0,   /* MSR writes (updates) measured */
   GPC_PVC_ODD,           /* violation: odd version seen (the page changed under the vCPU) */
   GPC_PVC_BACKWARDS,     /* violation: pvclock time went backwards with TSC_STABLE set */
   GPC_PVC_RETRIES,       /* version changed between the two reads: retried */
@@ -97,6 +109,9 @@ enum gpc_pvclock_counter {
   GPC_PVC_LAST_NS,       /* last pvclock time read */
   GPC_PVC_UNSTABLE_BACK, /* backward steps without TSC_STABLE (allowed by the ABI) */
   GPC_PVC_MAX_NS,        /* largest update latency, ns */
+  GPC_PVC_DISTURBED,     /* anomalous reads (odd, stale, zeroed, backwards) while a host
+                          * invalidator step overlapped: the host's own doing, not violations */
+  GPC_PVC_ZEROED,        /* of those, reads of a zeroed page (a content-losing invalidator) */
   GPC_PVC_COUNT
 };
 
