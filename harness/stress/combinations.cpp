@@ -78,12 +78,16 @@ std::vector<Combination> enumerate_combinations(const Availability& here) {
            {{"range", "rwlock"}, {"global", "lockless"}, {"range", "lockless"}}})
     for (const char* s : {"busy", "block"})
       for (const char* h : kHooks) cache(s, h, filter, check, "mremap", "cache");
-  // 4. Layer K: the running kernel's pvclock cache, alone and under each invalidator.
+  // 4. Layer K: the running kernel's pvclock cache with one and two vCPUs (two update their
+  //    pages concurrently), then under each invalidator; and the Xen pages (shared_info,
+  //    vcpu_info, runstate) where the kernel has Xen emulation.
+  b.add("pvclock", {{"vcpus", "1"}});
   b.add("pvclock", {{"vcpus", "2"}});
   for (InvalidatorType t : types)
     b.add("pvclock", {{"vcpus", "2"}, {"invalidator", std::string(invalidator_name(t))}, {"target", "cache"}});
   for (const char* inval : {"mremap", "zap"})
     b.add("pvclock", {{"vcpus", "2"}, {"invalidator", inval}, {"target", "unrelated"}});
+  b.add("xen", {{"vcpus", "2"}});
   return std::move(b.out);
 }
 

@@ -154,9 +154,7 @@ void random_scenario(Report& r, const SelfTestOptions& o) {
     return;
   }
   TempDir work("gpcbench-selftest");
-  const auto help = matrix::run_child({o.runner.string(), "run", "cache", "--help"}, work.path() / "help.txt",
-                                      std::chrono::seconds(30));
-  if (help.end != matrix::ChildResult::End::kExited || help.code != 0) {
+  if (scenario_help(o.runner, "cache", work.path() / "help.txt").empty()) {
     r.add({true, "random cache scenario detector",
            "SKIP this gpcbench has no `run cache` scenario; only the in-process detectors ran", {}});
     return;

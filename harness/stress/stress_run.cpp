@@ -51,6 +51,16 @@ std::string shell_command(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string scenario_help(const fs::path& runner, const std::string& scenario, const fs::path& log) {
+  const auto r = matrix::run_child({runner.string(), "run", scenario, "--help"}, log, std::chrono::seconds(30));
+  if (r.end != matrix::ChildResult::End::kExited || r.code != 0) return "";
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  return text.find(" run " + scenario + " ") != std::string::npos ? text : "";
+}
+
 Availability probe_availability(const fs::path& runner, const fs::path& work) {
   // Scenario verdicts of this machine (the same text `gpcbench info` prints).
   auto features = std::make_shared<std::vector<Feature>>(probe_features(capture_environment()));
@@ -59,30 +69,23 @@ Availability probe_availability(const fs::path& runner, const fs::path& work) {
   auto help_of = [runner, work, help](const std::string& scenario) -> const std::string& {
     auto it = help->find(scenario);
     if (it != help->end()) return it->second;
-    const fs::path log = work / ("help-" + scenario + ".txt");
-    const auto r = matrix::run_child({runner.string(), "run", scenario, "--help"}, log, std::chrono::seconds(30));
-    std::string text;
-    if (r.end == matrix::ChildResult::End::kExited && r.code == 0) {
-      std::ifstream in(log);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
-      if (text.empty()) text = " ";  // it exists but says nothing: assume every contract flag
-    }
+    const std::string text = scenario_help(runner, scenario, work / ("help-" + scenario + ".txt"));
     return help->emplace(scenario, text).first->second;
   };
   Availability a;
   a.scenario = [features, help_of, runner](const std::string& scenario) -> std::string {
+    // `gpcbench info` names the xen scenario after the Xen page it needs first.
+    const std::string feature = "scenario:" + (scenario == "xen" ? std::string("xen-shared-info") : scenario);
     for (const auto& f : *features)
-      if (f.name == "scenario:" + scenario && !f.runs_here) return f.reason;
+      if (f.name == feature && !f.runs_here) return f.reason;
     if (help_of(scenario).empty())
-      return fmt::format("{} has no `run {}` scenario (`run {} --help` failed): not built into this gpcbench",
+      return fmt::format("{} has no `run {}` scenario (`run {} --help` does not show it): not built into this gpcbench",
                          runner.filename().string(), scenario, scenario);
     return "";
   };
   a.flag = [help_of](const std::string& scenario, const std::string& flag) -> std::string {
     const std::string& text = help_of(scenario);
-    if (text == " " || text.find("--" + flag) != std::string::npos) return "";
+    if (text.find("--" + flag) != std::string::npos) return "";
     return fmt::format("`run {}` has no --{} option in this gpcbench", scenario, flag);
   };
   a.invalidator = [](const std::string&, InvalidatorType type, Target target) -> std::string {

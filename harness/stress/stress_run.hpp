@@ -29,6 +29,12 @@ struct StressOptions {
 // invalidator probe on memfd guest memory. `work` holds the help output.
 Availability probe_availability(const std::filesystem::path& runner, const std::filesystem::path& work);
 
+// The runner's help for `run SCENARIO`, written to `log`; "" when the runner has no such
+// scenario (a CLI11 parent prints its own help for an unknown subcommand, so the text must
+// show the scenario's own usage line "... run SCENARIO ...").
+std::string scenario_help(const std::filesystem::path& runner, const std::string& scenario,
+                          const std::filesystem::path& log);
+
 // Per-run duration: total / runnable, at least min_each.
 Nanos per_combination(const StressOptions& o, size_t runnable);
 

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (argc == 4 && std::string(argv[3]) == "--help") {
-    std::printf("fake runner %s: --duration --seed --json --quiet --strategy --hook --filter --check --invalidator "
+    std::printf("Usage: fake run %s [OPTIONS]\n  --duration --seed --json --quiet --strategy --hook --filter --check --invalidator "
                 "--target --rate --hold --writers --co-runner --overcommit --vcpus --range-size --bug --reader\n",
                 scenario.c_str());
     return 0;
