@@ -166,15 +166,18 @@ int run_stress(const std::vector<Combination>& plan, const StressOptions& o, std
   for (const auto& c : plan) runnable += c.skip_reason.empty();
   const Nanos each = per_combination(o, runnable);
   TempDir work("gpcbench-stress");
+  // The 0.5 s floor can make the plan longer than --duration: say so up front.
+  const double planned_s = std::chrono::duration<double>(each).count() * static_cast<double>(runnable);
   TapWriter tap(out);
   if (o.tap) {
     tap.version_and_plan(static_cast<int>(plan.size()));
-    tap.comment(fmt::format("gpcbench stress: {} combinations, {} run here, {} each (+{} grace bound), runner {}",
+    tap.comment(fmt::format("gpcbench stress: {} combinations, {} run here, {} each (+{} grace bound), {:.0f} s of "
+                            "runs plus process start-up; runner {}",
                             plan.size(), runnable, matrix::duration_arg(each), matrix::duration_arg(o.grace),
-                            o.runner.string()));
+                            planned_s, o.runner.string()));
   } else {
-    std::fprintf(out, "gpcbench stress: %zu combinations, %zu run here, %s each; runner %s\n", plan.size(), runnable,
-                 matrix::duration_arg(each).c_str(), o.runner.c_str());
+    std::fprintf(out, "gpcbench stress: %zu combinations, %zu run here, %s each, %.0f s of runs plus process start-up; "
+                 "runner %s\n", plan.size(), runnable, matrix::duration_arg(each).c_str(), planned_s, o.runner.c_str());
   }
   // The bar only on a terminal: in a log the table or TAP already says what finished.
   std::unique_ptr<matrix::Progress> progress;
