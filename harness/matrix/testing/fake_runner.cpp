@@ -7,6 +7,11 @@
 //   GPC_FAKE_UNAVAILABLE=S  exit 2 as a machine that cannot run the scenario
 //   GPC_FAKE_CRASH=S        exit 3 without a result
 //   GPC_FAKE_LOG=FILE       append "<name> seed=<n> duration=<d>" per invocation
+//   GPC_FAKE_UNSAFE=S       report unsafe_violations = 2 (also outside hook=end)
+//   GPC_FAKE_NO_SCENARIO=X  behave like a gpcbench without scenario X (exit 2, also for --help)
+// `run SCENARIO --help` lists every contract flag, as a real scenario's help would.
+// hook=end with an invalidator on the cache page (not --target unrelated) reports
+// unsafe_violations = 3, the "unsafe by design" finding.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -63,6 +68,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string scenario = argv[2];
+  if (const char* absent = std::getenv("GPC_FAKE_NO_SCENARIO"); absent && scenario == absent) {
+    std::fprintf(stderr, "fake runner: The following argument was not expected: %s\n", scenario.c_str());
+    return 2;
+  }
+  if (argc == 4 && std::string(argv[3]) == "--help") {
+    std::printf("Usage: fake run %s [OPTIONS]\n  --duration --seed --json --quiet --strategy --hook --filter --check --invalidator "
+                "--target --rate --hold --writers --co-runner --overcommit --vcpus --range-size --bug --reader\n",
+                scenario.c_str());
+    return 0;
+  }
   std::map<std::string, std::string> params;
   std::vector<std::string> axis_order;
   std::string json_path, duration = "3s";
@@ -123,7 +138,9 @@ int main(int argc, char** argv) {
   if (params.count("invalidator")) rec.counters["inval_ops"] = 5000 * run_factor;
   const bool violation = knob_matches("GPC_FAKE_VIOLATION", name);
   rec.counters["violations"] = violation ? 1 : 0;
-  if (params["hook"] == "end" && params.count("invalidator")) rec.counters["unsafe_violations"] = 3;
+  if (params["hook"] == "end" && params.count("invalidator") && params["target"] != "unrelated")
+    rec.counters["unsafe_violations"] = 3;
+  if (knob_matches("GPC_FAKE_UNSAFE", name)) rec.counters["unsafe_violations"] = 2;
   rec.histograms["latency"] = h;
 
   gpc::ResultFile result;
