@@ -57,7 +57,7 @@ TEST(CacheScenario, ReintroducedBugFailsTheRun) {
   uint64_t violations = 0;
   for (int attempt = 0; attempt < 3 && violations == 0; ++attempt) {
     CacheParams p = params("busy");
-    p.bug = "speculative-valid";
+    p.bug = "count-after-invalidate";  // the one the random run catches (docs/scenarios.md)
     violations += run_cache(p).violations;
   }
   EXPECT_GT(violations, 0u);
