@@ -54,13 +54,16 @@ TEST(CacheScenario, HookEndIsReportedUnsafeNotUnexpected) {
 }
 
 TEST(CacheScenario, ReintroducedBugFailsTheRun) {
-  uint64_t violations = 0;
-  for (int attempt = 0; attempt < 3 && violations == 0; ++attempt) {
-    CacheParams p = params("busy");
-    p.bug = "count-after-invalidate";  // the one the random run catches (docs/scenarios.md)
-    violations += run_cache(p).violations;
-  }
-  EXPECT_GT(violations, 0u);
+  // inner-continue (v3 review): every refresh that has to wait re-takes the lock it holds;
+  // the model detects the self-deadlock and the run counts it. A plain run catches it every
+  // time. count-after-invalidate is caught only in about one 1 s run of three here (its
+  // window is the few instructions between the cache walk and the count raise), so it is
+  // not a test; docs/scenarios.md lists which bugs a plain run catches.
+  CacheParams p = params("busy");
+  p.bug = "inner-continue";
+  const CacheResult r = run_cache(p);
+  EXPECT_GT(r.violations, 0u);
+  EXPECT_GT(counter(r, "refresh_failures"), 0);
 }
 
 TEST(CacheScenario, UnrelatedTargetNeverInvalidatesUnderRangeFilter) {
