@@ -40,10 +40,12 @@ class MremapInvalidator final : public Invalidator {
       if (at == MAP_FAILED) throw SystemError("mmap(mremap staging, anon)", errno);
     }
     staging_ = Mapping(at, len);
-    std::memcpy(staging_.data(), reinterpret_cast<const void*>(plan_.op.start), len);
   }
 
   bool operate() override {
+    // The copy is part of the operation, inside the bracket: a write that reached the page
+    // before range_start is carried over, so content checkers see only real losses.
+    std::memcpy(staging_.data(), reinterpret_cast<const void*>(plan_.op.start), staging_.size());
     void* moved = mremap(staging_.data(), staging_.size(), staging_.size(), MREMAP_MAYMOVE | MREMAP_FIXED,
                          reinterpret_cast<void*>(plan_.op.start));
     if (moved == MAP_FAILED) {

@@ -1,5 +1,6 @@
 #include "scenarios/scenario_registry.hpp"
 
+#include "scenarios/cache_scenario.hpp"
 #include "scenarios/pingpong_scenario.hpp"
 #include "scenarios/pvclock_scenario.hpp"
 #include "scenarios/xen_scenario.hpp"
@@ -10,6 +11,7 @@ void register_scenarios(CLI::App& run, int& exit_code) {
   add_pvclock_scenario(run, exit_code);
   add_pingpong_scenario(run, exit_code);
   add_xen_scenario(run, exit_code);
+  add_cache_scenario(run, exit_code);
 }
 
 }  // namespace gpc::scenarios

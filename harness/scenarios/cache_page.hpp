@@ -1,0 +1,39 @@
+// Layout of one writer's guest page in `run cache`: the evtchn-style event page of
+// gpc_guest/event_page.h (channel 0 carries the writer's events), then a pvclock-like
+// versioned record the writer rewrites on every iteration. Shared by the writer (through
+// khva) and the readers (through uhva / the guest).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gpc_guest/event_page.h"
+
+namespace gpc::scenarios::cache_page {
+
+constexpr uint32_t kChannel = 0;
+constexpr size_t kSlot = offsetof(gpc_event_page, slot);  // channel 0's slot
+constexpr size_t kSeq = kSlot + offsetof(gpc_event_slot, seq);
+constexpr size_t kChecksum = kSlot + offsetof(gpc_event_slot, checksum);
+constexpr size_t kPayload = kSlot + offsetof(gpc_event_slot, payload);
+constexpr size_t kAck = kSlot + offsetof(gpc_event_slot, ack_seq);
+constexpr size_t kPending = offsetof(gpc_event_page, pending);
+constexpr size_t kMagic = offsetof(gpc_event_page, magic);
+
+// The versioned record: version odd while the writer is inside an update (pvclock's
+// protocol), counter strictly increasing, data a function of counter (a torn read shows).
+constexpr size_t kRecord = 1024;
+static_assert(sizeof(gpc_event_page) <= kRecord);
+constexpr size_t kVersion = kRecord;
+constexpr size_t kCounter = kRecord + 8;
+constexpr size_t kData = kRecord + 16;
+
+inline uint64_t record_data(uint64_t counter) { return (counter * 0x9e3779b97f4a7c15ull) ^ 0x5a5a5a5a5a5a5a5aull; }
+
+// Payload word 0 carries the writer's post number (never repeats, even when the page's
+// seq is re-posted); the others follow the reference payload of event_page.h.
+inline uint64_t payload_word(uint64_t seq, uint64_t post, uint32_t i) {
+  return i == 0 ? post : gpc_event_payload_word(kChannel, seq, i);
+}
+
+}  // namespace gpc::scenarios::cache_page
