@@ -29,19 +29,29 @@ TEST(Runner, HoldsTheRequestedRateAsARatio) {
   const double free_rate = free_run.stats()[0].ops_per_s();
   ASSERT_GT(free_rate, 0);
   const double rate = std::min(2000.0, free_rate / 10);
-  InvalidatorRunner paced(one(InvalidatorType::zap, g, {.verify = false}), {}, {.rate_hz = rate});
-  paced.run_for(std::chrono::milliseconds(400));
-  const double ratio = paced.stats()[0].ops_per_s() / rate;
-  EXPECT_GT(ratio, 0.6) << "rate " << rate << " Hz, got " << paced.stats()[0].ops_per_s();
-  EXPECT_LT(ratio, 1.1) << "rate " << rate << " Hz, got " << paced.stats()[0].ops_per_s();
+  // Up to three tries: on a loaded machine a paced thread can miss its CPU for a while, but
+  // a broken controller (never pacing, or never running) fails every try.
+  double ratio = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    InvalidatorRunner paced(one(InvalidatorType::zap, g, {.verify = false}), {}, {.rate_hz = rate});
+    paced.run_for(std::chrono::milliseconds(400));
+    ratio = paced.stats()[0].ops_per_s() / rate;
+    EXPECT_LT(ratio, 1.1) << "rate " << rate << " Hz, got " << paced.stats()[0].ops_per_s();
+    if (ratio > 0.6) break;
+  }
+  EXPECT_GT(ratio, 0.6) << "rate " << rate << " Hz: below 60% of it in three tries";
 }
 
 TEST(Runner, StopsOnAStopRequestAndJoins) {
   MemfdRegion g({.size = 2u << 20, .spare_pages = 4});
   test::RecordingListener listener;
   InvalidatorRunner runner(one(InvalidatorType::mremap, g, {.listener = &listener}), {0}, {.rate_hz = 1});
-  std::thread requester([] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Stop once the first (immediate) operation's bracket is complete; bounded so a runner
+  // that never runs still ends the test.
+  std::thread requester([&listener] {
+    const auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (listener.calls().size() < 2 && Clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     request_stop();
   });
   const auto t0 = Clock::now();

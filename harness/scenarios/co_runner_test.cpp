@@ -26,18 +26,24 @@ TEST(CoRunner, WorkUnitIsDeterministic) {
 // A CPU-bound thread on the same PU must show up as lost co-runner progress: this is
 // what the metric exists to detect. Ratio taken in one run; no absolute time asserted.
 TEST(CoRunner, ProgressDropsWhenItsPuIsShared) {
-  const double alone = CoRunner::measure_alone(0, 200ms);
-  std::atomic<bool> stop{false};
-  std::thread hog([&] {
-    pin_current_thread(0);
-    uint64_t x = 1;
-    while (!stop.load(std::memory_order_relaxed)) x = CoRunner::work_unit(x);
-    EXPECT_NE(x, 0u);
-  });
-  const double shared = CoRunner::measure_alone(0, 200ms);
-  stop = true;
-  hog.join();
-  ASSERT_GT(alone, 0);
+  // Up to three tries, alone and shared back to back: other load on the machine can slow
+  // the "alone" baseline too, but a metric blind to a CPU hog fails every try.
+  double alone = 0, shared = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    alone = CoRunner::measure_alone(0, 200ms);
+    std::atomic<bool> stop{false};
+    std::thread hog([&] {
+      pin_current_thread(0);
+      uint64_t x = 1;
+      while (!stop.load(std::memory_order_relaxed)) x = CoRunner::work_unit(x);
+      EXPECT_NE(x, 0u);
+    });
+    shared = CoRunner::measure_alone(0, 200ms);
+    stop = true;
+    hog.join();
+    ASSERT_GT(alone, 0);
+    if (shared / alone < 0.85) break;
+  }
   EXPECT_LT(shared / alone, 0.85) << "alone " << alone << " units/s, shared " << shared;
 }
 
