@@ -36,23 +36,6 @@ Gpc::~Gpc() {
 
 // ---- readers ---------------------------------------------------------------------------
 
-Gpc::ReadGuard Gpc::read_lock() {
-  if (lockless_) {
-    readers_.fetch_add(1, std::memory_order_seq_cst);
-    return ReadGuard(this);
-  }
-  return ReadGuard(lock_.read_lock() ? this : nullptr);
-}
-
-void Gpc::ReadGuard::unlock() {
-  if (!gpc_) return;
-  if (gpc_->lockless_)
-    gpc_->readers_.fetch_sub(1, std::memory_order_release);
-  else
-    gpc_->lock_.read_unlock();
-  gpc_ = nullptr;
-}
-
 GpcView Gpc::view() const {
   for (int spins = 0;; ++spins) {
     const uint32_t s = wseq_.load(std::memory_order_acquire);
@@ -74,17 +57,7 @@ GpcView Gpc::view() const {
 
 void Gpc::synchronize_readers() {
   if (!lockless_) return;  // the write lock already excluded every reader
-  if (readers_.load(std::memory_order_seq_cst) == 0) return;
-  sync_waits_.fetch_add(1, std::memory_order_relaxed);
-  const Clock::time_point until = Clock::now() + std::chrono::seconds(10);
-  for (int spins = 0; readers_.load(std::memory_order_seq_cst) != 0; ++spins) {
-    if (spins % 64 == 63) {
-      sched_yield();
-      if (stop_requested() || Clock::now() >= until) return;
-    } else {
-      _mm_pause();
-    }
-  }
+  readers_.wait_for_readers(Clock::now() + std::chrono::seconds(10), &sync_waits_);
 }
 
 // ---- writers -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "pfncache/notifier_state.hpp"
+#include "pfncache/reader_slots.hpp"
 #include "pfncache/resolver.hpp"
 #include "pfncache/spin_rwlock.hpp"
 #include "pfncache/stats.hpp"
@@ -72,20 +73,32 @@ class Gpc {
 
   class ReadGuard {
    public:
-    ReadGuard(ReadGuard&& o) noexcept : gpc_(o.gpc_) { o.gpc_ = nullptr; }
+    ReadGuard(ReadGuard&& o) noexcept : gpc_(o.gpc_), slot_(o.slot_) { o.gpc_ = nullptr; }
     ReadGuard& operator=(ReadGuard&&) = delete;
     ~ReadGuard() { unlock(); }
-    void unlock();
+    // On the thread that took the guard (a lockless section is that thread's slot).
+    void unlock() {
+      if (!gpc_) return;
+      if (gpc_->lockless_)
+        gpc_->readers_.leave(slot_);
+      else
+        gpc_->lock_.read_unlock();
+      gpc_ = nullptr;
+    }
     explicit operator bool() const { return gpc_ != nullptr; }
 
    private:
     friend class Gpc;
-    explicit ReadGuard(Gpc* g) : gpc_(g) {}
+    ReadGuard(Gpc* g, uint32_t slot) : gpc_(g), slot_(slot) {}
     Gpc* gpc_;
+    uint32_t slot_;
   };
-  // rwlock: read_lock(&gpc->lock). lockless: an SRCU-style read section. An empty guard
-  // means stop_requested() ended the wait for the lock.
-  ReadGuard read_lock();
+  // rwlock: read_lock(&gpc->lock). lockless: an SRCU-style read section (ReaderSlots). An
+  // empty guard means stop_requested() ended the wait for the lock.
+  ReadGuard read_lock() {
+    if (lockless_) return ReadGuard(this, readers_.enter());
+    return ReadGuard(lock_.read_lock() ? this : nullptr, 0);
+  }
 
   // kvm_gpc_check. The caller holds read_lock(). The only policy input is one const
   // member fixed at construction (false only for Bug::kConsumeInactive).
@@ -95,7 +108,7 @@ class Gpc {
     if (offset_in_page(uhva) + len > kPageSize) return false;
     if (generation_.load(std::memory_order_relaxed) != vm_.memslots_generation()) return false;
     // seq_cst: in lockless mode this load pairs with the invalidator's store of false
-    // and its read of the reader count (x86: still a plain load).
+    // and its scan of the reader slots (x86: still a plain load).
     return valid_.load(std::memory_order_seq_cst);
   }
   char* khva() const { return khva_.load(std::memory_order_acquire); }
@@ -155,10 +168,10 @@ class Gpc {
   std::atomic<uint64_t> frame_offset_{kNoFrame};
   std::atomic<uint64_t> pfn_{0};
   std::atomic<uint32_t> wseq_{0};     // seqcount over the fields above (lockless readers)
-  std::atomic<uint32_t> readers_{0};  // lockless read sections in flight
   std::atomic<uint64_t> contended_{0};
   std::atomic<uint64_t> sync_waits_{0};
 
+  ReaderSlots readers_;  // lockless read sections in flight
   HaltPollWindow window_;
   AtomicGpcStats stats_;
 };

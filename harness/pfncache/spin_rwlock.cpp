@@ -28,11 +28,17 @@ void backoff(int& spins) {
 
 }  // namespace
 
-bool SpinRwLock::read_lock() {
+bool SpinRwLock::read_lock_slow() {
+  // Back out the fast path's increment. Never below zero: a reinit() may have zeroed the
+  // count since, and a wrap would set the writer bit.
+  uint32_t s = state_.load(std::memory_order_relaxed);
+  while ((s & ~kWriter) != 0 &&
+         !state_.compare_exchange_weak(s, s - 1, std::memory_order_relaxed)) {
+  }
   int spins = 0;
   for (;;) {
     if (writers_waiting_.load(std::memory_order_relaxed) == 0) {
-      uint32_t s = state_.load(std::memory_order_relaxed);
+      s = state_.load(std::memory_order_relaxed);
       if (!(s & kWriter) &&
           state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
                                        std::memory_order_relaxed))
@@ -43,7 +49,7 @@ bool SpinRwLock::read_lock() {
   }
 }
 
-void SpinRwLock::read_unlock() {
+void SpinRwLock::read_unlock_slow() {
   uint32_t s = state_.load(std::memory_order_relaxed);
   for (;;) {
     if ((s & ~kWriter) == 0) {  // the lock was re-initialised under this reader

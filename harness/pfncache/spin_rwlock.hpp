@@ -14,9 +14,24 @@ namespace gpc::pfncache {
 
 class SpinRwLock {
  public:
-  // False only when stop_requested() ended the wait.
-  bool read_lock();
-  void read_unlock();
+  // False only when stop_requested() ended the wait. Inline fast path: one locked add,
+  // the writer bit and waiting writers checked after it (the qrwlock reader shape).
+  bool read_lock() {
+    const uint32_t s = state_.fetch_add(1, std::memory_order_acquire);
+    if (!(s & kWriter) && writers_waiting_.load(std::memory_order_relaxed) == 0) [[likely]]
+      return true;
+    return read_lock_slow();
+  }
+  // A load and a compare-exchange rather than fetch_sub: after a reinit() under this reader
+  // the count is already 0, and a blind decrement would wrap it into the writer bit.
+  void read_unlock() {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if ((s & ~kWriter) != 0 &&
+        state_.compare_exchange_weak(s, s - 1, std::memory_order_release,
+                                     std::memory_order_relaxed)) [[likely]]
+      return;
+    read_unlock_slow();
+  }
   // False when the calling thread already holds the write lock (self-deadlock, counted)
   // or when `bound` expired / stop was requested while spinning.
   bool write_lock(std::chrono::nanoseconds bound = std::chrono::seconds(10));
@@ -33,6 +48,8 @@ class SpinRwLock {
 
  private:
   static constexpr uint32_t kWriter = 1u << 31;
+  bool read_lock_slow();  // backs out the fast path's increment, then spins
+  void read_unlock_slow();
   std::atomic<uint32_t> state_{0};            // kWriter | reader count
   std::atomic<uint32_t> writers_waiting_{0};  // new readers hold back while > 0
   std::atomic<uintptr_t> owner_{0};           // identity of the writing thread
