@@ -17,6 +17,7 @@
 #include "matrix/child_process.hpp"
 #include "matrix/executor.hpp"
 #include "matrix/progress.hpp"
+#include "scenarios/pvclock_scenario.hpp"
 #include "stress/tap_writer.hpp"
 #include "stress/verdict.hpp"
 
@@ -88,9 +89,12 @@ Availability probe_availability(const fs::path& runner, const fs::path& work) {
     if (text.find("--" + flag) != std::string::npos) return "";
     return fmt::format("`run {}` has no --{} option in this gpcbench", scenario, flag);
   };
-  a.invalidator = [](const std::string&, InvalidatorType type, Target target) -> std::string {
-    // Both scenarios put guest memory in a memfd (BRIEF §2); compact is never allowed here.
-    const ProbeResult p = probe(type, target, ProbeContext{BackingKind::memfd, false, false});
+  a.invalidator = [](const std::string& scenario, InvalidatorType type, Target target) -> std::string {
+    // pvclock asks its own probe (its guest memory is anonymous THP by default); `cache` keeps
+    // guest memory in a memfd (BRIEF §2). compact is never allowed here.
+    const ProbeResult p = scenario == "pvclock"
+                              ? scenarios::probe_pvclock_invalidator(type, target)
+                              : probe(type, target, ProbeContext{BackingKind::memfd, false, false});
     return p.runs_here ? "" : p.reason;
   };
   return a;
