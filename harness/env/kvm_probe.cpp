@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/unique_fd.hpp"
 #include "env/sysfs.hpp"
 
 // Capabilities newer than Debian 12's kernel headers (values from include/uapi/linux/kvm.h).
@@ -62,19 +63,6 @@ std::string errno_text(int err) {
   return fmt::format("{} ({})", std::strerror(err), name ? name : std::to_string(err));
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 nlohmann::json module_params() {
   nlohmann::json params = nlohmann::json::object();
@@ -116,7 +104,7 @@ nlohmann::json probe_kvm() {
   kvm["caps"] = nlohmann::json::object();
   kvm["create_vm"] = {{"works", false}, {"reason", "not tried: /dev/kvm unusable"}};
 
-  Fd fd(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
+  UniqueFd fd(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;
     if (err == ENOENT)
@@ -143,7 +131,7 @@ nlohmann::json probe_kvm() {
   kvm["xen_hvm_flags"] = decode_xen_hvm_flags(kvm["caps"]["XEN_HVM"].get<long>());
 
   // A VM is what every layer-K scenario needs; creating (and dropping) one proves it.
-  Fd vm(ioctl(fd.get(), KVM_CREATE_VM, 0));
+  UniqueFd vm(ioctl(fd.get(), KVM_CREATE_VM, 0));
   if (vm.get() < 0) {
     kvm["create_vm"] = {{"works", false}, {"reason", "KVM_CREATE_VM failed: " + errno_text(errno)}};
     kvm["reason"] = kvm["create_vm"]["reason"];

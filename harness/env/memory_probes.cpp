@@ -14,6 +14,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "common/unique_fd.hpp"
 #include "env/sysfs.hpp"
 
 #ifndef MADV_COLLAPSE
@@ -53,22 +54,9 @@ class Mapping {
   size_t len_;
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 nlohmann::json probe_memfd_and_punch_hole(nlohmann::json& punch) {
-  Fd fd(static_cast<int>(syscall(SYS_memfd_create, "gpcbench-probe", MFD_CLOEXEC)));
+  UniqueFd fd(static_cast<int>(syscall(SYS_memfd_create, "gpcbench-probe", MFD_CLOEXEC)));
   if (fd.get() < 0) {
     punch = no("needs memfd_create, which failed");
     return no("memfd_create failed: " + errno_text(errno));
@@ -115,7 +103,7 @@ nlohmann::json probe_pagemap(uint64_t& pfn_out) {
   Mapping m(kPage);
   if (!m.get()) return no("mmap failed: " + errno_text(errno));
   m.get()[0] = 1;
-  Fd fd(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return no("cannot open /proc/self/pagemap: " + errno_text(errno));
   uint64_t entry = 0;
   const off_t off = static_cast<off_t>(reinterpret_cast<uintptr_t>(m.get()) / kPage * sizeof entry);
@@ -130,7 +118,7 @@ nlohmann::json probe_pagemap(uint64_t& pfn_out) {
 }
 
 nlohmann::json probe_kpageflags(uint64_t pfn) {
-  Fd fd(::open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open("/proc/kpageflags", O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;
     if (err == ENOENT) return no("no /proc/kpageflags: kernel built without CONFIG_PROC_PAGE_MONITOR");

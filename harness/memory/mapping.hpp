@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/unique_fd.hpp"  // UniqueFd, shared with the KVM layer and the probes
+
 namespace gpc {
 
 class Mapping {
@@ -46,31 +48,6 @@ class Mapping {
  private:
   void* addr_ = nullptr;
   size_t len_ = 0;
-};
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
 };
 
 constexpr size_t kPageSize = 4096;
