@@ -9,6 +9,7 @@
 
 #include "common/errors.hpp"
 #include "invalidators/invalidator_types.hpp"
+#include "invalidators/swapped_offsets.hpp"
 #include "memory/memfd_region.hpp"
 
 namespace gpc::detail {
@@ -52,11 +53,7 @@ class MmapFixedInvalidator final : public Invalidator {
         throw SystemError("mmap(MAP_FIXED, memfd)", err);
       }
       const size_t first = m->page_index(plan_.op.start);
-      old_offsets_.clear();
-      for (size_t i = 0; i < pages(); ++i) {
-        old_offsets_.push_back(m->page_offset(first + i));
-        m->set_page_offset(first + i, new_offset_ + i * kPageSize);
-      }
+      swapped_.record_swap(*m, first, pages(), new_offset_);
     } else {
       if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
         throw SystemError("mmap(MAP_FIXED, anon)", errno);
@@ -66,15 +63,12 @@ class MmapFixedInvalidator final : public Invalidator {
   }
 
   void after_step() override {
-    if (auto* m = memfd_region())
-      for (uint64_t off : old_offsets_)
-        if (off != MemfdRegion::kUnmapped) m->give_back(off, 1);
-    old_offsets_.clear();
+    swapped_.give_back(memfd_region());
   }
 
   std::vector<char> saved_;
   uint64_t new_offset_ = 0;
-  std::vector<uint64_t> old_offsets_;
+  SwappedOffsets swapped_;
 };
 
 }  // namespace

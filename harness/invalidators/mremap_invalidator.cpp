@@ -9,6 +9,7 @@
 
 #include "common/errors.hpp"
 #include "invalidators/invalidator_types.hpp"
+#include "invalidators/swapped_offsets.hpp"
 #include "memory/memfd_region.hpp"
 
 namespace gpc::detail {
@@ -57,25 +58,18 @@ class MremapInvalidator final : public Invalidator {
     staging_.release();  // its pages now back the target
     if (auto* m = memfd_region()) {
       const size_t first = m->page_index(plan_.op.start);
-      old_offsets_.clear();
-      for (size_t i = 0; i < pages(); ++i) {
-        old_offsets_.push_back(m->page_offset(first + i));
-        m->set_page_offset(first + i, new_offset_ + i * kPageSize);
-      }
+      swapped_.record_swap(*m, first, pages(), new_offset_);
     }
     return true;
   }
 
   void after_step() override {
-    if (auto* m = memfd_region())
-      for (uint64_t off : old_offsets_)
-        if (off != MemfdRegion::kUnmapped) m->give_back(off, 1);
-    old_offsets_.clear();
+    swapped_.give_back(memfd_region());
   }
 
   Mapping staging_;
   uint64_t new_offset_ = 0;
-  std::vector<uint64_t> old_offsets_;
+  SwappedOffsets swapped_;
 };
 
 }  // namespace
