@@ -6,11 +6,16 @@
 #ifndef GPC_GUEST_LIB_GUEST_H
 #define GPC_GUEST_LIB_GUEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gpc_guest/abi.h"
 
 #define GPC_NORETURN __attribute__((noreturn))
+
+/* guest.c has them (the compiler may also emit calls on its own). */
+void* memset(void* dst, int c, size_t n);
+void* memcpy(void* dst, const void* src, size_t n);
 
 /* Every guest defines this; the entry stub calls it with the boot block in RDI. */
 void guest_main(struct gpc_guest_boot* boot);

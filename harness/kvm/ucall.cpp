@@ -35,6 +35,12 @@ bool is_out_to(const kvm_run& run, uint16_t port) {
          run.io.port == port && run.io.size == 4 && run.io.count == 1;
 }
 
+uint32_t out_value(const kvm_run& run) {
+  uint32_t v;
+  std::memcpy(&v, reinterpret_cast<const char*>(&run) + run.io.data_offset, sizeof v);
+  return v;
+}
+
 namespace {
 
 // A NUL-terminated guest string, bounded, never reading outside the memslot.
@@ -53,8 +59,7 @@ std::string guest_string(const Vm& vm, uint64_t gpa) {
 
 std::optional<Ucall> decode_ucall(const Vm& vm, const kvm_run& run) {
   if (!is_out_to(run, GPC_UCALL_PORT)) return std::nullopt;
-  uint32_t gpa;
-  std::memcpy(&gpa, reinterpret_cast<const char*>(&run) + run.io.data_offset, sizeof gpa);
+  const uint32_t gpa = out_value(run);
   gpc_ucall raw;
   try {
     std::memcpy(&raw, vm.gpa_to_hva(gpa, sizeof raw), sizeof raw);

@@ -48,5 +48,7 @@ std::optional<Ucall> decode_ucall(const Vm& vm, const kvm_run& run);
 
 // True when the exit is a 32-bit OUT to `port` (the bench port, for instance).
 bool is_out_to(const kvm_run& run, uint16_t port);
+// The 32-bit value of an OUT exit (call only when is_out_to() said so).
+uint32_t out_value(const kvm_run& run);
 
 }  // namespace gpc::kvm

@@ -1,5 +1,6 @@
 #include "kvm/vcpu_thread.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <cstring>
@@ -32,6 +33,10 @@ void install_kick_handler() {
 }
 
 using Clock = std::chrono::steady_clock;
+
+// Longest idle sleep a guest may ask for (GPC_IDLE_PORT): a kick that lands just before
+// the sleep is noticed at most this late.
+constexpr uint32_t kMaxIdleUs = 10'000;
 
 double thread_cpu_ns() {
   timespec ts{};
@@ -206,6 +211,13 @@ VcpuRunResult VcpuThread::run_guest(const VcpuRunOptions& options) {
         if (is_out_to(*run, GPC_BENCH_PORT)) {
           ++r.bench_exits;
           if ((r.bench_exits & 1023) == 0) note_event(nullptr);
+        } else if (is_out_to(*run, GPC_IDLE_PORT)) {
+          ++r.idle_exits;
+          note_event(nullptr);  // an idle guest is alive: the watchdog must not call it hung
+          // Bounded, so a guest cannot park the thread; a kick's signal ends it early (EINTR).
+          const uint32_t us = std::min<uint32_t>(out_value(*run), kMaxIdleUs);
+          const timespec ts{0, static_cast<long>(us) * 1000};
+          nanosleep(&ts, nullptr);
         } else {
           std::optional<Ucall> u = decode_ucall(vcpu_.vm(), *run);
           if (!u) {

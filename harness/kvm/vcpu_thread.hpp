@@ -53,6 +53,7 @@ struct VcpuRunResult {
   std::optional<Ucall> assertion;
   uint64_t ucalls = 0;
   uint64_t bench_exits = 0;  // OUTs to GPC_BENCH_PORT
+  uint64_t idle_exits = 0;   // OUTs to GPC_IDLE_PORT (the thread slept as asked)
   uint64_t runs = 0;         // KVM_RUN calls that returned an exit
   Histogram exit_ns;         // filled when time_exits
   std::map<std::string, double> stats;  // vCPU binary-stat deltas over the run

@@ -20,15 +20,16 @@ constexpr size_t kAck = kSlot + offsetof(gpc_event_slot, ack_seq);
 constexpr size_t kPending = offsetof(gpc_event_page, pending);
 constexpr size_t kMagic = offsetof(gpc_event_page, magic);
 
-// The versioned record: version odd while the writer is inside an update (pvclock's
-// protocol), counter strictly increasing, data a function of counter (a torn read shows).
+// The versioned record (gpc_versioned_record, pvclock's protocol): version odd while the
+// writer is inside an update, counter strictly increasing, data = gpc_record_data(counter).
 constexpr size_t kRecord = 1024;
 static_assert(sizeof(gpc_event_page) <= kRecord);
-constexpr size_t kVersion = kRecord;
-constexpr size_t kCounter = kRecord + 8;
-constexpr size_t kData = kRecord + 16;
+constexpr size_t kVersion = kRecord + offsetof(gpc_versioned_record, version);
+constexpr size_t kCounter = kRecord + offsetof(gpc_versioned_record, counter);
+constexpr size_t kData = kRecord + offsetof(gpc_versioned_record, data);
+constexpr size_t kMask = offsetof(gpc_event_page, mask);
 
-inline uint64_t record_data(uint64_t counter) { return (counter * 0x9e3779b97f4a7c15ull) ^ 0x5a5a5a5a5a5a5a5aull; }
+inline uint64_t record_data(uint64_t counter) { return gpc_record_data(counter); }
 
 // Payload word 0 carries the writer's post number (never repeats, even when the page's
 // seq is re-posted); the others follow the reference payload of event_page.h.

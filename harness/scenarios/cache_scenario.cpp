@@ -14,7 +14,12 @@
 #include "pfncache/contract_checker.hpp"
 #include "pfncache/gpc.hpp"
 #include "pfncache/memfd_resolver.hpp"
+#include "kvm/kvm_system.hpp"
+#include "kvm/vcpu_supervisor.hpp"
+#include "scenarios/cache_page.hpp"
 #include "scenarios/co_runner.hpp"
+#include "scenarios/guest_reader.hpp"
+#include "scenarios/kvm_metrics.hpp"
 #include "topology/placement.hpp"
 #include "topology/topology.hpp"
 
@@ -45,13 +50,20 @@ Policy make_policy(const CacheParams& p) {
   return policy;
 }
 
-std::string reader_choice(const std::string& r) {
-  if (r == "host" || r == "auto") return "host";
-  if (r == "guest")
-    throw UnavailableError(
-        "--reader guest: the reader guest is not wired into `run cache` yet (guest code runs "
-        "emulated on nested KVM here, see docs/scenarios.md); use --reader host or auto");
-  throw UsageError(fmt::format("--reader {}: use one of guest, host, auto", r));
+struct ReaderChoice {
+  std::string kind;    // "guest" or "host"
+  std::string reason;  // why, for the table and context.run.reader_reason
+};
+
+// --reader guest needs a usable /dev/kvm; auto takes the guest where it can, else says
+// why the host thread stands in.
+ReaderChoice choose_reader(const std::string& r) {
+  if (r == "host") return {"host", "asked for"};
+  if (r != "guest" && r != "auto") throw UsageError(fmt::format("--reader {}: use one of guest, host, auto", r));
+  const kvm::KvmAvailability kvm = kvm::probe_kvm();
+  if (kvm.usable) return {"guest", r == "auto" ? "auto: /dev/kvm is usable" : "asked for"};
+  if (r == "guest") throw UnavailableError(fmt::format("--reader guest: {}; or use --reader host", kvm.reason));
+  return {"host", fmt::format("auto: no usable KVM ({}), a host thread stands in", kvm.reason)};
 }
 
 // Joins the writer threads on every path, so an exception never leaves one running.
@@ -93,14 +105,14 @@ CacheResult run_cache(const CacheParams& params) {
   if (params.writers < 1 || params.writers > kMaxWriters)
     throw UsageError(fmt::format("--writers {}: use 1 to {}", params.writers, kMaxWriters));
   CacheResult out;
-  out.reader_kind = reader_choice(params.reader);
-  out.reader_reason = params.reader == "auto" ? "auto: the guest reader is not wired into run cache (docs/scenarios.md)"
-                                              : "asked for";
+  const ReaderChoice reader_choice = choose_reader(params.reader);
+  out.reader_kind = reader_choice.kind;
+  out.reader_reason = reader_choice.reason;
   for (InvalidatorType t : types)
     if (t == InvalidatorType::mprotect && target == Target::cache)
       throw UnavailableError(
-          "--invalidator mprotect --target cache: the page is read-only for microseconds and the host reader "
-          "writes its acks through uhva (it would fault); use --target neighbour or unrelated");
+          "--invalidator mprotect --target cache: the page is read-only for microseconds and the reader "
+          "writes its acks into it (it would fault); use --target neighbour or unrelated");
   out.reader_judged = target != Target::cache || std::all_of(types.begin(), types.end(), keeps_contents);
 
   PlacementRequest req;
@@ -161,7 +173,19 @@ CacheResult run_cache(const CacheParams& params) {
       for (int pu : placement.co_runner_pus) corunners.push_back(std::make_unique<CoRunner>(pu));
 
     {
-      HostReader reader(pages);
+      // The reader starts first: the guest boots and checks the page magic before events flow.
+      std::unique_ptr<HostReader> host_reader;
+      std::unique_ptr<GuestReader> guest_reader;
+      if (out.reader_kind == "guest") {
+        GuestReaderOptions go;
+        go.data_hva = region.hva();
+        go.pages = pages.size();
+        go.record_offset = cache_page::kRecord;
+        go.time_limit = params.run.duration + std::chrono::seconds(30);
+        guest_reader = std::make_unique<GuestReader>(go);
+      } else {
+        host_reader = std::make_unique<HostReader>(pages);
+      }
       WriterThreads wt;
       wt.results.resize(caches.size());
       wt.errors.resize(caches.size());
@@ -184,10 +208,21 @@ CacheResult run_cache(const CacheParams& params) {
       runner.start();
       wt.go.store(true, std::memory_order_release);
       const Deadline deadline(params.run.duration);
-      while (!deadline.expired()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      // A reader guest that ended early (hung, asserted) ends the run: its counts stop there.
+      while (!deadline.expired() && !stop_requested() && (!guest_reader || guest_reader->running()))
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
       wt.join();
       runner.stop();
-      out.reader = reader.stop();
+      if (guest_reader) {
+        GuestReaderResult g = guest_reader->stop();
+        out.reader = g.counts;
+        out.reader_vcpu = std::move(g.vcpu);
+        out.reader_hung = g.hung;
+        out.reader_problem = g.hung ? g.hung_reason : "";
+        if (!g.hung && !out.reader_vcpu.ok()) kvm::throw_on_failure({out.reader_vcpu});
+      } else {
+        out.reader = host_reader->stop();
+      }
       for (auto& e : wt.errors)
         if (e) std::rethrow_exception(e);
       out.writers = std::move(wt.results);
@@ -236,7 +271,7 @@ CacheResult run_cache(const CacheParams& params) {
   const uint64_t reader_violations = (out.reader_judged && !unsafe) ? reader_anomalies : 0;
   out.unsafe_violations = cs.unsafe_violations + ((out.reader_judged && unsafe) ? reader_anomalies : 0);
   out.violations = cs.violations() + reader_violations + out.leaks.violations() + audit_violations + timeouts +
-                   failures + live_after + bad_unmaps;
+                   failures + live_after + bad_unmaps + (out.reader_hung ? 1 : 0);
 
   const double ops = static_cast<double>(total.refreshes);
   rec.name = cache_record_name(params);
@@ -283,6 +318,16 @@ CacheResult run_cache(const CacheParams& params) {
   c["reader_records"] = static_cast<double>(out.reader.records);
   c["reader_reacks"] = static_cast<double>(out.reader.reacks);
   c["reader_judged"] = out.reader_judged ? 1 : 0;
+  c["reader_sweeps"] = static_cast<double>(out.reader.sweeps);
+  c["reader_events_per_s"] = per(static_cast<double>(out.reader.events), seconds);
+  c["reader_guest"] = out.reader_kind == "guest" ? 1 : 0;
+  if (out.reader_kind == "guest") {
+    const kvm::VcpuRunResult& v = out.reader_vcpu;
+    c["reader_hung"] = out.reader_hung ? 1 : 0;
+    c["reader_idle_exits"] = static_cast<double>(v.idle_exits);
+    c["reader_vcpu_cpu_share"] = per(v.cpu_ns, v.elapsed_ns);  // of one PU, guest + KVM + VMM
+    add_kvm_stat_counters(rec, v.stats, {});                   // the reader vCPU's stat deltas
+  }
   c["writer_page_behind"] = static_cast<double>(page_behind);
   c["notifier_invalidations"] = static_cast<double>(ns.starts);
   c["caches_invalidated"] = static_cast<double>(ns.caches_invalidated);
@@ -340,10 +385,15 @@ void print_cache_table(const CacheResult& r) {
              r.run.value("strategy", ""), r.record.iterations, get("ops_per_s"), format_ns(get("p50_ns")),
              format_ns(get("p99_ns")), format_ns(get("max_ns")), get("retries_per_op"), format_ns(get("cpu_ns_per_op")),
              corun, get("inval_ops"), get("violations"), get("unsafe_violations"));
-  fmt::print("reader: events {} lost {} repeated {} out-of-order {} torn {} backwards {} ({}); leaks: {}\n",
-             r.reader.events, r.reader.lost, r.reader.repeated, r.reader.out_of_order, r.reader.torn,
-             r.reader.backwards, r.reader_judged ? "judged" : "not judged: the invalidator replaces page contents",
-             r.leaks.describe());
+  fmt::print("reader ({}): events {} ({:.0f}/s) lost {} repeated {} out-of-order {} torn {} backwards {} ({}); "
+             "leaks: {}\n",
+             r.reader_kind, r.reader.events, get("reader_events_per_s"), r.reader.lost, r.reader.repeated,
+             r.reader.out_of_order, r.reader.torn, r.reader.backwards,
+             r.reader_judged ? "judged" : "not judged: the invalidator replaces page contents", r.leaks.describe());
+  if (r.reader_kind == "guest")
+    fmt::print("reader guest: {} sweeps, {} idle exits, vCPU thread busy {:.0f}% of a PU{}\n", r.reader.sweeps,
+               r.reader_vcpu.idle_exits, 100 * get("reader_vcpu_cpu_share"),
+               r.reader_hung ? "; HUNG: " + r.reader_problem : "");
   if (r.unsafe_violations > 0)
     fmt::print("unsafe by design: {} breaches of the notifier contract (hook=end keeps the cache valid after "
                "range_start returned)\n",
@@ -370,7 +420,9 @@ void add_cache_scenario(CLI::App& run, int& exit_code) {
   cmd->add_option("--writers", p->writers, "Writer threads (vCPUs), one cache and page each (default 1)");
   cmd->add_flag("--co-runner", p->co_runner, "Run a fixed-work thread on each writer's PU and report its progress");
   cmd->add_flag("--overcommit", p->overcommit, "Allow more threads than PUs");
-  cmd->add_option("--reader", p->reader, "Who checks the pages: guest|host|auto (default auto = host, see docs)");
+  cmd->add_option("--reader", p->reader,
+                  "Who checks the pages: guest (the reader guest under /dev/kvm), host (a host thread), auto "
+                  "(default: guest where /dev/kvm is usable, else host)");
   cmd->add_flag("--no-checker", p->no_checker, "Write through khva without the contract checker");
   cmd->add_option("--bug", p->bug, "Reintroduce a historical bug (self-test)")->group("");
   cmd->callback([p, &exit_code] {

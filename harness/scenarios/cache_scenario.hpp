@@ -12,6 +12,7 @@
 
 #include "results/result_file.hpp"
 #include "scenarios/cache_writer.hpp"
+#include "kvm/vcpu_thread.hpp"
 #include "scenarios/host_reader.hpp"
 #include "scenarios/leak_check.hpp"
 #include "scenarios/run_options.hpp"
@@ -41,8 +42,11 @@ struct CacheResult {
   nlohmann::json run;
   std::vector<WriterResult> writers;
   ReaderCounts reader;
-  std::string reader_kind;  // "host" (see docs/scenarios.md for why not the guest)
+  std::string reader_kind;  // "guest" (the reader guest under /dev/kvm) or "host" (a host thread)
   std::string reader_reason;
+  kvm::VcpuRunResult reader_vcpu;  // the reader guest's vCPU run (guest only)
+  bool reader_hung = false;        // the reader guest had to be kicked: a violation
+  std::string reader_problem;
   bool reader_judged = false;  // reader anomalies count as violations for this invalidator mix
   LeakReport leaks;
   uint64_t violations = 0;

@@ -2,8 +2,10 @@
 // model, hook=end is reported as unsafe by design (never as an unexpected violation), a
 // reintroduced bug fails the run, usage errors name the valid values, nothing leaks.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "common/errors.hpp"
+#include "kvm/kvm_system.hpp"
 #include "scenarios/cache_scenario.hpp"
 
 namespace gpc::scenarios {
@@ -21,6 +23,23 @@ CacheParams params(const std::string& strategy, const std::string& hook = "start
 
 double counter(const CacheResult& r, const char* name) { return r.record.counters.at(name); }
 
+// --reader auto takes the reader guest wherever KVM is usable.
+std::string expected_reader() { return kvm::probe_kvm().usable ? "guest" : "host"; }
+
+// Points the KVM layer at a missing device for one test, like a machine without KVM.
+class WithoutKvm {
+ public:
+  WithoutKvm() {
+    if (const char* v = getenv("GPC_KVM_DEVICE")) saved_ = v, had_ = true;
+    setenv("GPC_KVM_DEVICE", "/dev/nonexistent-kvm", 1);
+  }
+  ~WithoutKvm() { had_ ? setenv("GPC_KVM_DEVICE", saved_.c_str(), 1) : unsetenv("GPC_KVM_DEVICE"); }
+
+ private:
+  std::string saved_;
+  bool had_ = false;
+};
+
 class StrategyRun : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(StrategyRun, CleanUnderMremapAtHookStart) {
@@ -29,10 +48,12 @@ TEST_P(StrategyRun, CleanUnderMremapAtHookStart) {
   EXPECT_EQ(r.unsafe_violations, 0u);
   EXPECT_GT(r.record.iterations, 0) << "no refresh happened";
   EXPECT_GT(counter(r, "inval_ops"), 0);
-  EXPECT_GT(r.reader.events, 0u) << "the host reader consumed no event";
+  EXPECT_GT(r.reader.events, 0u) << "the " << r.reader_kind << " reader consumed no event";
+  EXPECT_GT(r.reader.records, 0u);
   EXPECT_EQ(r.reader.anomalies(), 0u);
   EXPECT_TRUE(r.reader_judged);
-  EXPECT_EQ(r.reader_kind, "host");
+  EXPECT_EQ(r.reader_kind, expected_reader());
+  EXPECT_FALSE(r.reader_hung);
   EXPECT_EQ(r.leaks.violations(), 0u) << r.leaks.describe();
   EXPECT_EQ(r.record.histograms.at("latency").count(), r.writers[0].waits);
   EXPECT_GT(counter(r, "p50_ns"), 0);
@@ -85,6 +106,40 @@ TEST(CacheScenario, PlainWritesWithoutChecker) {
   EXPECT_EQ(r.violations, 0u);
   EXPECT_EQ(counter(r, "checker_accesses"), 0);
   EXPECT_GT(r.reader.events, 0u);
+}
+
+// The issue's fallback: without KVM the host thread stands in and the result says why;
+// asking for the guest there is an error that names the reason and the alternative.
+TEST(CacheScenario, HostReaderStandsInWithoutKvm) {
+  WithoutKvm no_kvm;
+  CacheParams p = params("block");
+  const CacheResult r = run_cache(p);
+  EXPECT_EQ(r.reader_kind, "host");
+  EXPECT_NE(r.reader_reason.find("does not exist"), std::string::npos) << r.reader_reason;
+  EXPECT_EQ(r.run.at("reader"), "host");
+  EXPECT_EQ(r.violations, 0u);
+  EXPECT_GT(r.reader.events, 0u);
+  p.reader = "guest";
+  try {
+    run_cache(p);
+    ADD_FAILURE() << "--reader guest without KVM must fail";
+  } catch (const UnavailableError& e) {
+    EXPECT_NE(std::string(e.what()).find("--reader host"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CacheScenario, GuestReaderReportsItsVcpu) {
+  if (!kvm::probe_kvm().usable) GTEST_SKIP() << "no usable KVM: " << kvm::probe_kvm().reason;
+  CacheParams p = params("haltpoll");
+  p.reader = "guest";
+  const CacheResult r = run_cache(p);
+  EXPECT_EQ(r.reader_kind, "guest");
+  EXPECT_EQ(r.violations, 0u);
+  EXPECT_GT(r.reader.events, 0u);
+  EXPECT_GT(r.reader.sweeps, 0u);
+  EXPECT_EQ(counter(r, "reader_guest"), 1);
+  EXPECT_GT(counter(r, "reader_idle_exits"), 0);
+  EXPECT_GT(counter(r, "kvm_exits"), 0) << "the reader vCPU's KVM stats are in the record";
 }
 
 TEST(CacheScenario, UsageErrorsNameTheValidValues) {

@@ -32,6 +32,7 @@ ReaderCounts& ReaderCounts::operator+=(const ReaderCounts& o) {
   reacks += o.reacks;
   records += o.records;
   backwards += o.backwards;
+  sweeps += o.sweeps;
   return *this;
 }
 
@@ -56,6 +57,7 @@ void HostReader::loop() {
     last = stop_.load(std::memory_order_relaxed) || stop_requested();
     bool progress = false;
     for (size_t i = 0; i < pages_.size(); ++i) progress |= poll_page(pages_[i], states[i], c);
+    ++c.sweeps;
     if (!progress && !last) {
       // A guest would halt here; 20 us keeps event latency low without owning a PU.
       const timespec ts{0, 20'000};

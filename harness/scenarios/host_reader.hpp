@@ -22,6 +22,7 @@ struct ReaderCounts {
   uint64_t reacks = 0;        // own ack lost (the page was swapped between ack and move): re-acked
   uint64_t records = 0;       // consistent record snapshots read
   uint64_t backwards = 0;     // record counter went backwards
+  uint64_t sweeps = 0;        // passes over all pages
   uint64_t anomalies() const { return lost + repeated + out_of_order + torn + backwards; }
   ReaderCounts& operator+=(const ReaderCounts& o);
 };

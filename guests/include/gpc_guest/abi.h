@@ -41,6 +41,10 @@
 /* ---- ucall: the guest fills boot->ucall, then OUTs its gpa (32 bits) to this port ---- */
 #define GPC_UCALL_PORT 0x7f0u
 #define GPC_BENCH_PORT 0x7f4u /* bare OUT exits (pingpong); the host only counts them */
+/* OUT of N to this port: "nothing to do, give the CPU away for N microseconds" (what a
+ * halt with a timer would do; the guests run without interrupts). The host sleeps, counts
+ * the exit as progress for its watchdog, and resumes the guest. */
+#define GPC_IDLE_PORT 0x7f8u
 #define GPC_UCALL_MAX_VALUES 12u
 
 enum gpc_ucall_cmd {
@@ -72,7 +76,10 @@ struct gpc_guest_boot {
   uint64_t sync_interval_ns; /* how often to SYNC progress */
   uint64_t pvclock_gpa;      /* struct gpc_pvclock_time_info */
   uint64_t hist_gpa;         /* uint64_t[GPC_LL_BUCKETS], loglinear.h layout */
-  uint64_t event_gpa;        /* struct gpc_event_page (reader guest) */
+  uint64_t event_gpa;        /* reader guest: first struct gpc_event_page */
+  uint64_t event_pages;      /* reader guest: pages at event_gpa, 4 KB apart (0 = 1) */
+  uint64_t record_offset;    /* reader guest: gpc_versioned_record in each page; 0 = none */
+  uint64_t idle_us;          /* reader guest: after an empty sweep, idle-exit for this long; 0 = spin */
   uint64_t shared_gpa;       /* memory shared by all vCPUs (selftest rendezvous) */
   uint64_t iterations;       /* guest specific bound (pingpong, selftest) */
   uint64_t xen_shinfo_gpa;    /* xen guest: shared_info page */

@@ -4,9 +4,11 @@
  * writer and the guest so both agree on layout and checksum.
  *
  * Protocol per channel (evtchn style):
- *   writer: wait until ack_seq == seq; write payload, seq = seq + 1, checksum;
- *           release fence; set the channel's bit in `pending`.
- *   reader: see the bit, clear it, read seq/payload/checksum, verify, ack_seq = seq.
+ *   writer: wait until ack_seq == seq; write payload and checksum, release fence,
+ *           seq = seq + 1, then set the channel's bit in `pending`.
+ *   reader: a channel needs attention when its bit is set or seq != ack_seq (the second
+ *           catches an ack or a bit lost when the host moved the page); clear the bit, read
+ *           seq/payload/checksum, verify, ack_seq = seq.
  * A writer that writes through a stale mapping makes events vanish (lost), reappear
  * (repeated) or arrive half-written (torn): exactly what the reader counts.
  */
@@ -35,14 +37,35 @@ struct gpc_event_page {
   struct gpc_event_slot slot[GPC_EVENT_CHANNELS];
 };
 
+/* A pvclock-style versioned record a writer may keep in the same page (layer E's cache
+ * writer does, at a fixed offset): version is odd while an update is in progress and equals
+ * 2 * counter + 2 after it; counter only grows; data = gpc_record_data(counter), so a read
+ * that mixes two updates shows. */
+struct gpc_versioned_record {
+  volatile uint64_t version;
+  volatile uint64_t counter;
+  volatile uint64_t data;
+};
+
+static inline uint64_t gpc_record_data(uint64_t counter) {
+  return (counter * 0x9e3779b97f4a7c15ull) ^ 0x5a5a5a5a5a5a5a5aull;
+}
+
+#define GPC_EVENT_PAGE_SIZE 4096u
+#define GPC_READER_MAX_PAGES 64u /* pages one reader guest watches */
+
 /* Counters of the reader guest, in SYNC and REPORT values (this order). */
 enum gpc_reader_counter {
   GPC_RD_EVENTS = 0, /* events accepted */
   GPC_RD_LOST,       /* seq jumped forward: events never seen */
-  GPC_RD_REPEATED,   /* seq equal to the last accepted one */
+  GPC_RD_REPEATED,   /* the accepted seq again, with a different payload (another post) */
   GPC_RD_OUT_OF_ORDER, /* seq went backwards */
-  GPC_RD_TORN,       /* checksum did not match the payload */
+  GPC_RD_TORN,       /* checksum did not match the payload, or a record mixed two updates */
   GPC_RD_SPURIOUS,   /* pending bit set with nothing new (seq == ack) */
+  GPC_RD_REACKS,     /* the accepted event again, same payload: our ack was lost, acked again */
+  GPC_RD_RECORDS,    /* consistent record snapshots read */
+  GPC_RD_BACKWARDS,  /* a record's counter went backwards */
+  GPC_RD_SWEEPS,     /* passes over all pages */
   GPC_RD_COUNT
 };
 
