@@ -251,8 +251,9 @@ CacheResult run_cache(const CacheParams& params) {
   // reader's observations in such a run, since the breach is what loses the writes.
   const bool unsafe = unsafe_by_design(policy);
   uint64_t timeouts = 0, failures = 0, null_skips = 0, waits = 0, page_behind = 0, iterations = 0;
-  double seconds = 0, task_ns = 0, csw = 0, wait_cpu = 0;
-  bool perf_ok = true;
+  double seconds = 0, task_ns = 0, csw = 0, wait_cpu = 0, cycles = 0;
+  bool perf_ok = true, cycles_ok = !out.writers.empty();
+  std::string cycles_reason;
   for (const WriterResult& w : out.writers) {
     latency.merge(w.latency);
     timeouts += w.timeouts;
@@ -266,6 +267,11 @@ CacheResult run_cache(const CacheParams& params) {
     if (w.task_clock_ns < 0 || w.context_switches < 0) perf_ok = false;
     task_ns += w.task_clock_ns;
     csw += w.context_switches;
+    if (w.cycles < 0) {
+      cycles_ok = false;
+      cycles_reason = w.cycles_reason;
+    }
+    cycles += w.cycles;
   }
   const uint64_t reader_anomalies = out.reader.anomalies();
   const uint64_t reader_violations = (out.reader_judged && !unsafe) ? reader_anomalies : 0;
@@ -290,6 +296,7 @@ CacheResult run_cache(const CacheParams& params) {
     c["context_switches_per_op"] = per(csw, ops);
     c["thread_task_clock_ns_per_op"] = per(task_ns, ops);
   }
+  if (cycles_ok) c["thread_cycles_per_op"] = per(cycles, ops);
   if (params.co_runner) {
     double sum = 0;
     for (double r : corunner_rates) sum += r;
@@ -368,6 +375,7 @@ CacheResult run_cache(const CacheParams& params) {
                          {"writer_pus", writer_pus},
                          {"invalidator_pus", inval_pus},
                          {"cpu_ns_per_op_source", "CLOCK_THREAD_CPUTIME_ID around each wait"},
+                         {"cycles", cycles_ok ? "counted (thread_cycles_per_op)" : "unavailable: " + cycles_reason},
                          {"leaks", out.leaks.describe()},
                          {"interrupted", stop_requested()}});
   return out;

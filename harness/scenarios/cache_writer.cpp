@@ -107,7 +107,7 @@ WriterResult run_writer(pfncache::Gpc& gpc, const WriterConfig& cfg) {
   WriterResult r;
   r.index = cfg.index;
   r.pu = cfg.pu >= 0 ? pin_current_thread(cfg.pu) : -1;
-  ThreadCounters perf({"task-clock", "context-switches"});
+  ThreadCounters perf({"task-clock", "context-switches", "cycles"});
   Writer writer(gpc, cfg, r);
   const size_t len = pfncache::kPageSize;
   auto should_stop = [&] { return cfg.stop->load(std::memory_order_relaxed) || stop_requested(); };
@@ -157,6 +157,9 @@ WriterResult run_writer(pfncache::Gpc& gpc, const WriterConfig& cfg) {
   perf.stop();
   if (auto v = perf.value("task-clock")) r.task_clock_ns = *v;
   if (auto v = perf.value("context-switches")) r.context_switches = *v;
+  if (auto v = perf.value("cycles")) r.cycles = *v;
+  for (const EventStatus& st : perf.status())
+    if (st.name == "cycles" && !st.available) r.cycles_reason = st.reason;
   return r;
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "common/histogram.hpp"
 #include "pfncache/contract_checker.hpp"
@@ -37,6 +38,8 @@ struct WriterResult {
   // perf software counters of the whole loop; negative when unavailable.
   double task_clock_ns = -1;
   double context_switches = -1;
+  double cycles = -1;          // hardware cycles of the writer loop; -1 where no PMU counts them
+  std::string cycles_reason;   // why not, from harness/perf
 };
 
 // Runs until *config.stop or stop_requested(). Throws what pinning throws.
