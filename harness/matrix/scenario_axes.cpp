@@ -37,7 +37,8 @@ const std::map<std::string, std::vector<AxisInfo>>& schema() {
         {"hold", AxisType::kDuration, {}, true},
         {"writers", AxisType::kCount, {}, true},
         {"co-runner", AxisType::kFlag, {}, true},
-        {"overcommit", AxisType::kFlag, {}, true}}},
+        {"overcommit", AxisType::kFlag, {}, true},
+        {"reader", AxisType::kChoice, {"guest", "host", "auto"}, true}}},
   };
   return s;
 }

@@ -84,7 +84,7 @@ double per(double num, double den) { return den > 0 ? num / den : 0; }
 
 }  // namespace
 
-std::string cache_record_name(const CacheParams& p) {
+std::string cache_record_name(const CacheParams& p, const std::string& reader_kind) {
   std::string name = fmt::format("cache/strategy:{}/hook:{}/filter:{}/check:{}/invalidator:{}/target:{}", p.strategy,
                                  p.hook, p.filter, p.check, p.invalidator, p.target);
   if (p.rate != "0") name += "/rate:" + p.rate;
@@ -92,6 +92,7 @@ std::string cache_record_name(const CacheParams& p) {
   if (p.writers != 1) name += fmt::format("/writers:{}", p.writers);
   if (p.co_runner) name += "/co-runner:on";
   if (p.overcommit) name += "/overcommit:on";
+  if (reader_kind != "guest") name += "/reader:" + reader_kind;
   return name;
 }
 
@@ -280,7 +281,7 @@ CacheResult run_cache(const CacheParams& params) {
                    failures + live_after + bad_unmaps + (out.reader_hung ? 1 : 0);
 
   const double ops = static_cast<double>(total.refreshes);
-  rec.name = cache_record_name(params);
+  rec.name = cache_record_name(params, out.reader_kind);
   rec.iterations = static_cast<int64_t>(total.refreshes);
   rec.threads = params.writers;
   rec.real_time_ns = latency.mean();

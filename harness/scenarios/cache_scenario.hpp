@@ -58,8 +58,9 @@ struct CacheResult {
 // fit, UnavailableError when an invalidator cannot run here.
 CacheResult run_cache(const CacheParams& params);
 // The benchmark name: cache/strategy:S/hook:H/filter:F/check:C/invalidator:L/target:T
-// [/rate:R][/hold:D][/writers:N][/co-runner:on][/overcommit:on].
-std::string cache_record_name(const CacheParams& params);
+// [/rate:R][/hold:D][/writers:N][/co-runner:on][/overcommit:on][/reader:host]. The reader
+// guest is the default; a run the host thread read is named, so `compare` never pairs the two.
+std::string cache_record_name(const CacheParams& params, const std::string& reader_kind = "guest");
 void print_cache_table(const CacheResult& result);
 void add_cache_scenario(CLI::App& run, int& exit_code);
 

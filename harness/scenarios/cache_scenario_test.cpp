@@ -184,6 +184,9 @@ TEST(CacheScenario, RecordNameKeepsAxisOrder) {
   EXPECT_EQ(cache_record_name(p),
             "cache/strategy:block/hook:end/filter:global/check:rwlock/invalidator:mremap/target:cache/rate:1k/"
             "writers:2/co-runner:on");
+  EXPECT_EQ(cache_record_name(p, "host"),
+            "cache/strategy:block/hook:end/filter:global/check:rwlock/invalidator:mremap/target:cache/rate:1k/"
+            "writers:2/co-runner:on/reader:host");
 }
 
 }  // namespace
