@@ -93,7 +93,14 @@ void Gpc::lock_refresh_mutex(std::unique_lock<std::mutex>& lk) {
 }
 
 bool Gpc::invalidate(uintptr_t start, uintptr_t end, bool from_end_hook) {
-  if (!lock_.write_lock()) return false;
+  // Not stoppable: readers leave within a use, and returning here without clearing valid
+  // would let the caller move the page under a valid cache (Ctrl-C once produced exactly
+  // that: stale writes). Only a reader stuck for the whole bound, which only a broken
+  // model does, makes it fail; that is counted as a model violation.
+  if (!lock_.write_lock(kInvalidateLockBound, /*stoppable=*/false)) {
+    invalidate_lock_failures_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   const uintptr_t u = uhva_.load(std::memory_order_relaxed);
   const bool in_range = start <= u && u < end;
   bool hit = false;
@@ -373,6 +380,7 @@ GpcAudit Gpc::audit() const {
   a.mapped_while_inactive = !v.active && map_base_.load(std::memory_order_relaxed) != nullptr;
   a.valid_but_unlisted = v.valid && !vm_.listed(this);
   a.lock_self_deadlocks = lock_.self_deadlocks();
+  a.invalidate_lock_failures = invalidate_lock_failures_.load(std::memory_order_relaxed);
   a.lock_unbalanced_unlocks = lock_.unbalanced_unlocks();
   return a;
 }

@@ -53,9 +53,10 @@ struct GpcAudit {
   bool valid_but_unlisted = false;      // valid and not on the VM's list
   uint64_t lock_self_deadlocks = 0;
   uint64_t lock_unbalanced_unlocks = 0;
+  uint64_t invalidate_lock_failures = 0;  // an invalidation could not take gpc->lock: skipped
   uint64_t violations() const {
     return valid_while_inactive + mapped_while_inactive + valid_but_unlisted +
-           lock_self_deadlocks + lock_unbalanced_unlocks;
+           lock_self_deadlocks + lock_unbalanced_unlocks + invalidate_lock_failures;
   }
 };
 
@@ -169,6 +170,9 @@ class Gpc {
   std::atomic<uint64_t> pfn_{0};
   std::atomic<uint32_t> wseq_{0};     // seqcount over the fields above (lockless readers)
   std::atomic<uint64_t> contended_{0};
+  std::atomic<uint64_t> invalidate_lock_failures_{0};
+  // How long an invalidation waits for readers to leave before it reports a broken model.
+  static constexpr std::chrono::seconds kInvalidateLockBound{5};
   std::atomic<uint64_t> sync_waits_{0};
 
   ReaderSlots readers_;  // lockless read sections in flight

@@ -1,7 +1,11 @@
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "common/stop.hpp"
 #include "pfncache/race_fixture.hpp"
 
 namespace gpc::pfncache {
@@ -99,6 +103,41 @@ TEST(Gpc, ActivateCheckRefreshDeactivateAndCounters) {
   EXPECT_EQ(s.refresh_failed, 2u);  // the inactive and the bad-length refresh
   EXPECT_EQ(f.gpc.audit().violations(), 0u);
   EXPECT_EQ(f.checker.stats().violations(), 0u);
+}
+
+}  // namespace
+}  // namespace gpc::pfncache
+
+namespace gpc::pfncache {
+namespace {
+using namespace fixture;
+
+// Ctrl-C during a run: an invalidation that meets a reader inside its section must still
+// wait for it and clear `valid`; giving up on the stop request would let the page move
+// under a cache still marked valid (the stale writes a Ctrl-C'd `run cache` once counted).
+TEST(Notifier, InvalidationWaitsForReadersEvenWhenStopIsRequested) {
+  Fixture f;
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  std::atomic<bool> inside{false}, release{false};
+  std::thread reader([&] {
+    auto g = f.gpc.read_lock();
+    inside.store(true);
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!inside.load()) std::this_thread::yield();
+  request_stop();
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // well past 1024 spins
+    release.store(true);
+  });
+  f.vm.invalidate_range_start(hva(0), hva(0) + kPageSize);
+  const bool valid_after_start = f.gpc.view().valid;
+  f.vm.invalidate_range_end(hva(0), hva(0) + kPageSize);
+  releaser.join();
+  reader.join();
+  reset_stop();
+  EXPECT_FALSE(valid_after_start) << "range_start returned with the cache still valid";
+  EXPECT_EQ(f.gpc.audit().violations(), 0u);
 }
 
 }  // namespace

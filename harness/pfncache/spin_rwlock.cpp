@@ -62,7 +62,7 @@ void SpinRwLock::read_unlock_slow() {
   }
 }
 
-bool SpinRwLock::write_lock(std::chrono::nanoseconds bound) {
+bool SpinRwLock::write_lock(std::chrono::nanoseconds bound, bool stoppable) {
   if (write_held_by_me()) {
     self_deadlocks_.fetch_add(1, std::memory_order_relaxed);
     return false;
@@ -79,7 +79,7 @@ bool SpinRwLock::write_lock(std::chrono::nanoseconds bound) {
       break;
     }
     if (spins % 1024 == 1023 &&
-        (stop_requested() || std::chrono::steady_clock::now() >= until)) {
+        ((stoppable && stop_requested()) || std::chrono::steady_clock::now() >= until)) {
       timeouts_.fetch_add(1, std::memory_order_relaxed);
       break;
     }

@@ -33,8 +33,10 @@ class SpinRwLock {
     read_unlock_slow();
   }
   // False when the calling thread already holds the write lock (self-deadlock, counted)
-  // or when `bound` expired / stop was requested while spinning.
-  bool write_lock(std::chrono::nanoseconds bound = std::chrono::seconds(10));
+  // or when `bound` expired / (if `stoppable`) stop was requested while spinning. The MMU
+  // notifier's path passes stoppable=false: an invalidation may not give up on Ctrl-C, or
+  // the page would move under a cache still marked valid.
+  bool write_lock(std::chrono::nanoseconds bound = std::chrono::seconds(10), bool stoppable = true);
   void write_unlock();
   bool write_held_by_me() const;
 
