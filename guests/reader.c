@@ -10,6 +10,11 @@
 #include "guest.h"
 
 #define SWEEPS_PER_SYNC 512u
+/* Consecutive empty sweeps double the idle time, up to this many times boot->idle_us; an
+ * event resets it. A writer that is busy refreshing posts nothing for a while, and every
+ * exit is expensive where guest code is emulated (MACHINE-NOTES), so a quiet page costs
+ * less CPU; a busy one is still swept every idle_us. */
+#define IDLE_MAX_FACTOR 16u
 
 struct channel_state {
   uint64_t last_seq;   /* highest seq accepted */
@@ -94,6 +99,7 @@ void guest_main(struct gpc_guest_boot* boot) {
   }
   gpc_sync(boot, 0, GPC_RD_COUNT, c); /* ready: the host may start moving the pages now */
 
+  uint64_t idle = boot->idle_us;
   /* The last sweep runs after the stop flag, so events posted just before the end count. */
   for (int last = 0; !last;) {
     last = boot->stop != 0;
@@ -108,9 +114,15 @@ void guest_main(struct gpc_guest_boot* boot) {
         if (!(mask & (1ull << ch))) progress |= consume(page, ch, &state[p].ch[ch], c);
     }
     if (++c[GPC_RD_SWEEPS] % SWEEPS_PER_SYNC == 0) gpc_sync(boot, 1, GPC_RD_COUNT, c); /* progress */
-    if (!progress && !last) {
-      if (boot->idle_us) gpc_outl(GPC_IDLE_PORT, (uint32_t)boot->idle_us);
-      else gpc_pause();
+    if (progress) {
+      idle = boot->idle_us;
+    } else if (!last) {
+      if (!idle) {
+        gpc_pause();
+        continue;
+      }
+      gpc_outl(GPC_IDLE_PORT, (uint32_t)idle);
+      if (idle < boot->idle_us * IDLE_MAX_FACTOR) idle *= 2;
     }
   }
   gpc_ucall(boot, GPC_UCALL_REPORT, 0, GPC_RD_COUNT, c);
