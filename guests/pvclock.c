@@ -3,13 +3,16 @@
  * KVM rewrite this vCPU's pvclock page through its gfn_to_pfn_cache before the vCPU
  * resumes, then reads the page back with the version protocol and checks it.
  *
- * With host invalidators (boot->inval_marker_gpa != 0) a check compares two reads, so it
- * is judged over the window from the previous read to this one: if an invalidator step
- * was in progress or began/ended in that window (the marker word), an anomaly may be the
- * host's own doing (a staging copy taken before KVM's write, a zeroed anonymous page) and
- * is counted as disturbed, not as a violation. A window no step touched must be clean:
- * after an invalidation has completed, KVM must write the next update into the page that
- * is mapped now.
+ * With host invalidators (boot->inval_marker_gpa != 0) a check compares this read with
+ * the base read (the one the last version came from), so it is judged over the window
+ * from the marker read just *before* the base read's page accesses to the marker read
+ * just after this read's: if an invalidator step was in progress or began/ended in that
+ * window, an anomaly may be the host's own doing (a staging copy taken before KVM's write,
+ * a zeroed anonymous page) and is counted as disturbed, not as a violation. A window no
+ * step touched must be clean: after an invalidation has completed, KVM must write the
+ * next update into the page that is mapped now. (Opening the window only after the base
+ * read was a bug: a zap landing between that read and its closing marker read made KVM's
+ * next update restart the version at 2 in a fresh page, equal to a base read of 2.)
  *
  * No globals: all vCPUs share this image; per-vCPU state lives on the stack and in the
  * pages the boot block names.
@@ -56,7 +59,10 @@ void guest_main(struct gpc_guest_boot* boot) {
   const uint64_t msr_value = boot->pvclock_gpa | 1u;
   uint64_t c[GPC_PVC_COUNT] = {0};
   struct gpc_pvclock_snapshot s;
+  const int pause_after_read = boot->mode == GPC_PVC_MODE_PAUSE_AFTER_READ;
 
+  /* the marker before the base read's page accesses: opens the window of the next check */
+  uint64_t base_marker = read_marker(marker);
   if (marker) enable_under_invalidators(boot, pv, &s);
   else gpc_pvclock_enable(boot, &s);
   publish_view(boot, pv);
@@ -68,13 +74,13 @@ void guest_main(struct gpc_guest_boot* boot) {
   const uint64_t end = last_now + boot->duration_ns;
   uint64_t next_sync = last_now + boot->sync_interval_ns;
   uint32_t last_version = s.version;
-  uint64_t window_start = read_marker(marker);
 
   while (!boot->stop) {
     const uint64_t t0 = gpc_rdtsc();
     gpc_wrmsr(GPC_MSR_KVM_SYSTEM_TIME_NEW, msr_value);
     const uint64_t t1 = gpc_rdtsc();
 
+    const uint64_t read_start = read_marker(marker);
     int st;
     uint64_t odd = 0;
     unsigned spins = 0;
@@ -83,9 +89,9 @@ void guest_main(struct gpc_guest_boot* boot) {
       else ++c[GPC_PVC_RETRIES];
       if (++spins >= GPC_PVC_MAX_SPINS) break;
     }
-    const uint64_t window_end = read_marker(marker);
-    const int disturbed = (window_start & GPC_MARKER_BUSY_MASK) != 0 || window_start != window_end;
-    window_start = window_end;
+    if (pause_after_read) gpc_sync(boot, GPC_PVC_STAGE_AFTER_READ, GPC_PVC_COUNT, c);
+    const uint64_t read_end = read_marker(marker);
+    const int disturbed = (base_marker & GPC_MARKER_BUSY_MASK) != 0 || base_marker != read_end;
 
     const int ok = st == GPC_PVCLOCK_OK;
     const int zeroed = ok && s.tsc_to_system_mul == 0;
@@ -97,7 +103,10 @@ void guest_main(struct gpc_guest_boot* boot) {
       if (zeroed) ++c[GPC_PVC_ZEROED];
       /* a host copy may have put back an older page: take its version as the new base,
        * and keep the last clean time, which is earlier than any later true reading */
-      if (ok) last_version = s.version;
+      if (ok) {
+        last_version = s.version;
+        base_marker = read_start;
+      }
     } else {
       /* Writer and reader are the same vCPU, so KVM never leaves the page odd while we
        * run: an odd version means someone changed the page under the vCPU. */
@@ -112,6 +121,7 @@ void guest_main(struct gpc_guest_boot* boot) {
       }
       if (ok) {
         last_version = s.version;
+        base_marker = read_start;
         if (!zeroed) {
           last_now = now;
           mul = s.tsc_to_system_mul;
@@ -129,7 +139,7 @@ void guest_main(struct gpc_guest_boot* boot) {
 
     if (clock_now >= next_sync) {
       c[GPC_PVC_LAST_NS] = last_now;
-      gpc_sync(boot, 1, GPC_PVC_COUNT, c);
+      gpc_sync(boot, GPC_PVC_STAGE_PROGRESS, GPC_PVC_COUNT, c);
       next_sync = clock_now + boot->sync_interval_ns;
     }
     if (clock_now >= end) break;

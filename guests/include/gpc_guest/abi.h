@@ -121,6 +121,15 @@ enum gpc_pvclock_counter {
   GPC_PVC_ZEROED,        /* of those, reads of a zeroed page (a content-losing invalidator) */
   GPC_PVC_COUNT
 };
+/* Modes of the pvclock guest (boot->mode) and its SYNC stages. */
+enum gpc_pvclock_mode {
+  GPC_PVC_MODE_RUN = 0,             /* the benchmark loop */
+  GPC_PVC_MODE_PAUSE_AFTER_READ = 1 /* tests: also SYNC after each page read, before the marker
+                                     * read that closes its window, so the host can run an
+                                     * invalidator step exactly there */
+};
+#define GPC_PVC_STAGE_PROGRESS 1u   /* counters, every sync_interval_ns */
+#define GPC_PVC_STAGE_AFTER_READ 2u /* GPC_PVC_MODE_PAUSE_AFTER_READ only: counters so far */
 
 /* Counters of the pingpong guest. */
 enum gpc_pingpong_counter { GPC_PP_EXITS = 0, GPC_PP_COUNT };
