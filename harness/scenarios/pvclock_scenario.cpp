@@ -14,10 +14,6 @@
 #include "kvm/binary_stats.hpp"
 #include "kvm/guest_vm.hpp"
 #include "kvm/vcpu_supervisor.hpp"
-#include "memory/anon_region.hpp"
-#include "memory/mapping.hpp"
-#include "memory/memfd_region.hpp"
-#include "memory/thp_modes.hpp"
 #include "scenarios/kvm_metrics.hpp"
 
 namespace gpc::scenarios {
@@ -30,53 +26,15 @@ static_assert(GPC_LL_BUCKETS * sizeof(uint64_t) <= GPC_GUEST_HIST_STRIDE);
 static_assert(GPC_GUEST_HIST_GPA + GPC_GUEST_MAX_VCPUS * GPC_GUEST_HIST_STRIDE <= GPC_GUEST_CODE_GPA);
 static_assert(GPC_PVC_COUNT <= GPC_UCALL_MAX_VALUES);
 
-std::string list_text(const std::vector<InvalidatorType>& types) {
-  std::vector<std::string> names;
-  for (InvalidatorType t : types) names.emplace_back(invalidator_name(t));
-  return fmt::format("{}", fmt::join(names, ","));
-}
-
 std::string record_name(const PvclockParams& p) {
-  std::string name = fmt::format("pvclock/vcpus:{}", p.vcpus);
-  if (!p.invalidators.empty())
-    name += fmt::format("/invalidator:{}/target:{}", list_text(p.invalidators), target_name(p.target));
-  return name;
-}
-
-bool is_page_swapper(InvalidatorType t) { return t == InvalidatorType::mremap || t == InvalidatorType::mmap_fixed; }
-
-// The data slot's memory. MADV_HUGEPAGE wherever the THP mode lets it work, so the THP
-// invalidators have a PMD-mapped chunk to split or collapse; memfd gets spare file pages
-// for every page-swapping invalidator (each holds one op's pages while it swaps).
-std::unique_ptr<GuestRegion> make_data_region(const PvclockParams& p) {
-  RegionOptions o;
-  o.size = GPC_GUEST_DATA_SIZE;
-  const ThpModes modes = read_thp_modes();
-  if (p.backing == BackingKind::anonymous) {
-    o.hugepage = modes.anon_madvise_works();
-    return std::make_unique<AnonRegion>(o);
-  }
-  o.hugepage = true;  // MemfdRegion applies it only where shmem_enabled lets it work
-  const size_t op_pages = (p.range_size + kPageSize - 1) / kPageSize;
-  const auto swappers = static_cast<size_t>(std::count_if(p.invalidators.begin(), p.invalidators.end(), is_page_swapper));
-  o.spare_pages = 2 * op_pages * swappers + 8;
-  return std::make_unique<MemfdRegion>(o);
-}
-
-ProbeContext probe_context(BackingKind backing, bool hugepage) {
-  ProbeContext ctx;
-  ctx.backing = backing;
-  ctx.hugepage = hugepage;
-  ctx.accept_content_loss = true;  // KVM rewrites the pvclock page on every update
-  return ctx;
+  return fmt::format("pvclock/vcpus:{}", p.vcpus) + invalidation_name_part(p);
 }
 
 }  // namespace
 
 ProbeResult probe_pvclock_invalidator(InvalidatorType type, Target target, BackingKind backing) {
-  const bool hugepage = backing == BackingKind::anonymous ? read_thp_modes().anon_madvise_works()
-                                                          : read_thp_modes().shmem_madvise_works();
-  return probe(type, target, probe_context(backing, hugepage));
+  // KVM rewrites the pvclock page on every update: content loss is accepted.
+  return probe_data_slot(type, target, backing, true);
 }
 
 std::vector<Feature> pvclock_invalidator_features(const Feature& pvclock_scenario) {
@@ -109,21 +67,15 @@ uint64_t PvclockResult::violations() const {
 
 PvclockResult run_pvclock(const PvclockParams& params) {
   if (params.vcpus < 1) throw UsageError("--vcpus must be at least 1");
-  if (params.range_size == 0 || params.range_size > GPC_GUEST_DATA_SIZE)
-    throw UsageError(fmt::format("--range-size must be between 1 and {} bytes (the guest data slot)",
-                                 GPC_GUEST_DATA_SIZE));
-  if (params.rate_hz < 0) throw UsageError("--rate must be >= 0 (0 = free-running)");
+  validate_invalidation(params, GPC_GUEST_DATA_SIZE, "the guest data slot");
   const int n_inval = static_cast<int>(params.invalidators.size());
   const Placement placement = plan_layer_k(params.vcpus, n_inval, params.placement);
 
   // Probe every invalidator before anything is built: a combination that cannot run here
   // ends the run with probe()'s reason (exit 2).
-  for (InvalidatorType t : params.invalidators) {
-    const ProbeResult pr = probe_pvclock_invalidator(t, params.target, params.backing);
-    if (!pr.runs_here)
-      throw UnavailableError(fmt::format("{} on the pvclock page (--backing {}, --target {}): {}", invalidator_name(t),
-                                         backing_name(params.backing), target_name(params.target), pr.reason));
-  }
+  require_invalidators_run(params, "pvclock page", [&](InvalidatorType t) {
+    return probe_pvclock_invalidator(t, params.target, params.backing);
+  });
 
   const std::unique_ptr<GuestRegion> region = make_data_region(params);
   kvm::Kvm kvm;
@@ -142,18 +94,10 @@ PvclockResult run_pvclock(const PvclockParams& params) {
 
   // Invalidators: no listener (the kernel's own MMU notifier fires inside each syscall);
   // the `cache` target is vCPU 0's pvclock page.
-  std::vector<std::unique_ptr<Invalidator>> invs;
-  for (InvalidatorType t : params.invalidators) {
-    InvalidatorConfig cfg;
-    cfg.target = params.target;
-    cfg.cache_hva = reinterpret_cast<uintptr_t>(g.data_hva(0)) + kPvclockOffset;
-    cfg.range_size = params.range_size;
-    cfg.hold = params.hold;
-    cfg.accept_content_loss = true;
-    cfg.step_marker = marker;
-    invs.push_back(make_invalidator(t, *region, cfg));
-  }
-  InvalidatorRunner runner(std::move(invs), placement.invalidator_pus, RunnerOptions{params.rate_hz});
+  InvalidatorRunner runner(
+      make_data_slot_invalidators(params, *region, reinterpret_cast<uintptr_t>(g.data_hva(0)) + kPvclockOffset,
+                                  true, [marker](InvalidatorType) { return marker; }),
+      placement.invalidator_pus, RunnerOptions{params.rate_hz});
 
   std::vector<std::unique_ptr<kvm::VcpuThread>> threads;
   std::vector<kvm::VcpuThread*> raw;
@@ -265,24 +209,16 @@ PvclockResult run_pvclock(const PvclockParams& params) {
   add_kvm_stat_counters(rec, vcpu_stats, vm_delta);
   rec.histograms["latency"] = all;
 
-  nlohmann::json invs_json = nlohmann::json::array();
-  for (InvalidatorType t : params.invalidators) invs_json.push_back(std::string(invalidator_name(t)));
-  out.run = run_context("pvclock", params.run,
-                        {{"vcpus", params.vcpus},
-                         {"pus", placement.vcpu_pus},
-                         {"pinning", pinning_json(placement)},
-                         {"smt", params.placement.smt},
-                         {"overcommit", params.placement.overcommit},
-                         {"invalidators", invs_json},
-                         {"target", std::string(target_name(params.target))},
-                         {"rate_hz", params.rate_hz},
-                         {"hold_ns", params.hold.count()},
-                         {"range_size", params.range_size},
-                         {"backing", std::string(backing_name(params.backing))},
-                         {"hugepage", region->hugepage_advised()},
-                         {"cache_gpa", kvm::GuestVm::data_gpa(0) + kPvclockOffset},
-                         {"sync_interval_ns", params.sync_interval.count()},
-                         {"interrupted", out.interrupted}});
+  nlohmann::json run_params = {{"vcpus", params.vcpus},
+                                {"pus", placement.vcpu_pus},
+                                {"pinning", pinning_json(placement)},
+                                {"smt", params.placement.smt},
+                                {"overcommit", params.placement.overcommit},
+                                {"cache_gpa", kvm::GuestVm::data_gpa(0) + kPvclockOffset},
+                                {"sync_interval_ns", params.sync_interval.count()},
+                                {"interrupted", out.interrupted}};
+  run_params.update(invalidation_json(params, *region));
+  out.run = run_context("pvclock", params.run, run_params);
   return out;
 }
 
@@ -307,18 +243,7 @@ void print_pvclock_table(const PvclockResult& r) {
     fmt::print("violation: {} vCPU(s) reported a time outside KVM_GET_CLOCK before/after\n",
                r.clock_outside);
   if (!r.invalidators.empty()) {
-    fmt::print("\n{:<13} {:<10} {:>4} {:>8} {:>9} {:>9} {:>9} {:>11} {:>11} {:>10} {:>12} {:>9}\n", "invalidator",
-               "target", "pu", "ops", "ops/s", "op p50", "op p99", "pfn_changed", "thp_changed", "unverified",
-               "content_lost", "op_failed");
-    for (size_t i = 0; i < r.invalidators.size(); ++i) {
-      const InvalidatorStats& s = r.invalidators[i];
-      const int pu = i < r.placement.invalidator_pus.size() ? r.placement.invalidator_pus[i] : -1;
-      fmt::print("{:<13} {:<10} {:>4} {:>8} {:>9.0f} {:>9} {:>9} {:>11} {:>11} {:>10} {:>12} {:>9}\n",
-                 invalidator_name(s.type), target_name(s.target), pu, s.ops, s.ops_per_s(),
-                 format_ns(static_cast<double>(s.op_ns.quantile(0.5))),
-                 format_ns(static_cast<double>(s.op_ns.quantile(0.99))), s.pfn_changed, s.thp_changed, s.unverified,
-                 s.content_lost, s.op_failed);
-    }
+    print_invalidator_table(r.invalidators, r.placement.invalidator_pus);
     fmt::print("disturbed = anomalous guest reads while an invalidator step overlapped the update (the host's own "
                "copy or zeroing, not violations); zeroed = of those, reads of a zeroed page\n");
   }
@@ -332,10 +257,8 @@ void print_pvclock_table(const PvclockResult& r) {
 
 void add_pvclock_scenario(CLI::App& run, int& exit_code) {
   auto params = std::make_shared<PvclockParams>();
-  struct Text {
-    std::string invalidators, target = "cache", rate = "0", hold = "0ns", backing{backing_name(kPvclockDefaultBacking)};
-  };
-  auto text = std::make_shared<Text>();
+  auto text = std::make_shared<InvalidationFlags>();
+  text->backing = backing_name(kPvclockDefaultBacking);
   auto* cmd = run.add_subcommand(
       "pvclock",
       "Layer K: vCPUs rewrite MSR_KVM_SYSTEM_TIME_NEW so KVM refreshes their pvclock pages "
@@ -345,24 +268,11 @@ void add_pvclock_scenario(CLI::App& run, int& exit_code) {
   add_placement_options(*cmd, params->placement);
   cmd->add_option("--vcpus", params->vcpus, "vCPUs, one pinned thread each (default 1)")
       ->check(CLI::Range(1, static_cast<int>(GPC_GUEST_MAX_VCPUS)));
-  cmd->add_option("--invalidator", text->invalidators,
-                  "Comma-separated invalidator types, one pinned thread each: mremap, mmap-fixed, zap, punch-hole, "
-                  "thp-split, thp-collapse, migrate, compact, mprotect");
-  cmd->add_option("--target", text->target,
-                  "cache (vCPU 0's pvclock page), neighbour (same 2 MB chunk, other half) or unrelated (the "
-                  "invalidator's own memory) (default cache)");
-  cmd->add_option("--rate", text->rate, "Operations per second per invalidator; 0 = free-running (default 0)");
-  cmd->add_option("--hold", text->hold, "Pause between an invalidator's operation and its end (default 0)");
+  add_invalidation_flags(*cmd, *text, "vCPU 0's pvclock page");
   cmd->add_option("--range-size", params->range_size, "Bytes per invalidator operation (default 4096)");
-  cmd->add_option("--backing", text->backing,
-                  "Guest data memory: anon (MADV_HUGEPAGE, default) or memfd");
   cmd->callback([params, text, &exit_code] {
     finalize_run_options(params->run);
-    if (!text->invalidators.empty()) params->invalidators = parse_invalidator_list(text->invalidators);
-    params->target = parse_target(text->target);
-    params->rate_hz = parse_rate_hz(text->rate, "--rate");
-    params->hold = parse_duration(text->hold, "--hold");
-    params->backing = parse_backing(text->backing);
+    apply_invalidation_flags(*text, *params);
     const PvclockResult r = run_pvclock(*params);
     if (!params->run.quiet) print_pvclock_table(r);
     write_run_result(params->run, r.run, {r.record});

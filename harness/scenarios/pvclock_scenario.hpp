@@ -14,6 +14,7 @@
 #include "invalidators/invalidator.hpp"
 #include "invalidators/runner.hpp"
 #include "results/result_file.hpp"
+#include "scenarios/layer_k_invalidation.hpp"
 #include "scenarios/run_options.hpp"
 
 namespace gpc::scenarios {
@@ -25,16 +26,13 @@ namespace gpc::scenarios {
 // docs/kvm-and-guests.md.
 inline constexpr BackingKind kPvclockDefaultBacking = BackingKind::anonymous;
 
-struct PvclockParams {
+// The invalidation fields (invalidators, target, rate_hz, hold, range_size, backing) come
+// from InvalidationOptions, shared with xen-evtchn.
+struct PvclockParams : InvalidationOptions {
+  PvclockParams() { backing = kPvclockDefaultBacking; }
   RunOptions run;
   PlacementOptions placement;
   int vcpus = 1;
-  std::vector<InvalidatorType> invalidators;  // one thread each
-  Target target = Target::cache;
-  double rate_hz = 0;  // per invalidator; 0 = free-running
-  Nanos hold{0};
-  size_t range_size = 4096;
-  BackingKind backing = kPvclockDefaultBacking;
   Nanos sync_interval = std::chrono::milliseconds(10);
   Nanos watchdog = std::chrono::seconds(2);
 };

@@ -79,8 +79,8 @@ std::vector<Combination> enumerate_combinations(const Availability& here) {
     for (const char* s : {"busy", "block"})
       for (const char* h : kHooks) cache(s, h, filter, check, "mremap", "cache");
   // 4. Layer K: the running kernel's pvclock cache with one and two vCPUs (two update their
-  //    pages concurrently), then under each invalidator; and the Xen pages (shared_info,
-  //    vcpu_info, runstate) where the kernel has Xen emulation.
+  //    pages concurrently), then under each invalidator; and event sends through the
+  //    kernel's shared_info cache (xen-evtchn) the same way, where it has Xen emulation.
   b.add("pvclock", {{"vcpus", "1"}});
   b.add("pvclock", {{"vcpus", "2"}});
   for (InvalidatorType t : types)
@@ -89,7 +89,11 @@ std::vector<Combination> enumerate_combinations(const Availability& here) {
     b.add("pvclock", {{"vcpus", "1"}, {"invalidator", std::string(invalidator_name(t))}, {"target", "cache"}});
   for (const char* inval : {"mremap", "zap"})
     b.add("pvclock", {{"vcpus", "1"}, {"invalidator", inval}, {"target", "unrelated"}});
-  b.add("xen", {{"vcpus", "2"}});
+  b.add("xen-evtchn", {{"vcpus", "2"}});
+  for (InvalidatorType t : types)
+    b.add("xen-evtchn", {{"vcpus", "1"}, {"invalidator", std::string(invalidator_name(t))}, {"target", "cache"}});
+  for (const char* inval : {"mremap", "zap"})
+    b.add("xen-evtchn", {{"vcpus", "1"}, {"invalidator", inval}, {"target", "unrelated"}});
   return std::move(b.out);
 }
 

@@ -18,6 +18,7 @@
 #include "matrix/executor.hpp"
 #include "matrix/progress.hpp"
 #include "scenarios/pvclock_scenario.hpp"
+#include "scenarios/xen_evtchn_scenario.hpp"
 #include "stress/tap_writer.hpp"
 #include "stress/verdict.hpp"
 
@@ -75,8 +76,9 @@ Availability probe_availability(const fs::path& runner, const fs::path& work) {
   };
   Availability a;
   a.scenario = [features, help_of, runner](const std::string& scenario) -> std::string {
-    // `gpcbench info` names the xen scenario after the Xen page it needs first.
-    const std::string feature = "scenario:" + (scenario == "xen" ? std::string("xen-shared-info") : scenario);
+    // `gpcbench info` names the xen-evtchn scenario after the Xen page it needs first.
+    const std::string feature =
+        "scenario:" + (scenario == "xen-evtchn" ? std::string("xen-shared-info") : scenario);
     for (const auto& f : *features)
       if (f.name == feature && !f.runs_here) return f.reason;
     if (help_of(scenario).empty())
@@ -90,11 +92,11 @@ Availability probe_availability(const fs::path& runner, const fs::path& work) {
     return fmt::format("`run {}` has no --{} option in this gpcbench", scenario, flag);
   };
   a.invalidator = [](const std::string& scenario, InvalidatorType type, Target target) -> std::string {
-    // pvclock asks its own probe (its guest memory is anonymous THP by default); `cache` keeps
-    // guest memory in a memfd (BRIEF §2). compact is never allowed here.
-    const ProbeResult p = scenario == "pvclock"
-                              ? scenarios::probe_pvclock_invalidator(type, target)
-                              : probe(type, target, ProbeContext{BackingKind::memfd, false, false});
+    // pvclock and xen-evtchn ask their own probes (their guest memory is anonymous THP by
+    // default); `cache` keeps guest memory in a memfd (BRIEF §2). compact is never allowed here.
+    const ProbeResult p = scenario == "pvclock"      ? scenarios::probe_pvclock_invalidator(type, target)
+                          : scenario == "xen-evtchn" ? scenarios::probe_xen_evtchn_invalidator(type, target)
+                                                     : probe(type, target, ProbeContext{BackingKind::memfd, false, false});
     return p.runs_here ? "" : p.reason;
   };
   return a;

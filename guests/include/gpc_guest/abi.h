@@ -85,11 +85,13 @@ struct gpc_guest_boot {
   uint64_t xen_shinfo_gpa;    /* xen guest: shared_info page */
   uint64_t xen_vcpu_info_gpa; /* xen guest: this vCPU's vcpu_info */
   uint64_t xen_runstate_gpa;  /* xen guest: this vCPU's runstate area */
-  uint64_t inval_marker_gpa;  /* pvclock guest: GPC_GUEST_MARKER_GPA when host invalidators run, else 0 */
+  uint64_t inval_marker_gpa;  /* pvclock, xen guests: GPC_GUEST_MARKER_GPA when host invalidators
+                              * announce their steps, else 0 */
   volatile uint64_t stop;    /* host -> guest: finish now (report, then DONE) */
   struct gpc_ucall ucall;    /* this vCPU's ucall buffer */
   /* pvclock guest -> host: the page as the guest last read it consistently (raw copy) */
   uint64_t view[4];
+  uint64_t xen_port; /* xen guest: the one event-channel port the host sends to this vCPU */
 };
 
 /* The kernel's struct pvclock_vcpu_time_info (Documentation/virt/kvm/x86/msr.rst). */
@@ -136,9 +138,11 @@ enum gpc_pingpong_counter { GPC_PP_EXITS = 0, GPC_PP_COUNT };
 
 /* Counters of the xen guest. */
 enum gpc_xen_counter {
-  GPC_XEN_EVENTS = 0,   /* event-channel bits consumed from shared_info */
+  GPC_XEN_EVENTS = 0,   /* xen_port's pending bit found set and cleared in shared_info */
   GPC_XEN_UPCALLS,      /* times vcpu_info->evtchn_upcall_pending was found set */
   GPC_XEN_RUNSTATE_BAD, /* violation: own runstate not RUNSTATE_running while running */
+  GPC_XEN_AT_RISK,      /* of EVENTS, consumed while a host step that copies or discards the
+                         * shared_info page was in progress, began or ended (inval_marker_gpa) */
   GPC_XEN_COUNT
 };
 /* Xen ABI offsets (xen/include/public/xen.h, x86_64) the xen guest reads. */
