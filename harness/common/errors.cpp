@@ -13,4 +13,9 @@ long check_syscall(long rc, const char* what_call) {
   return rc;
 }
 
+std::string errno_text(int err) {
+  const char* name = strerrorname_np(err);
+  return std::string(std::strerror(err)) + " (" + (name ? name : std::to_string(err)) + ")";
+}
+
 }  // namespace gpc

@@ -35,6 +35,10 @@ class SystemError : public std::runtime_error {
   int err_;
 };
 
+// "No such file or directory (ENOENT)": the message and the errno's name, for reasons
+// that a user reads and may search for.
+std::string errno_text(int err);
+
 // Throws SystemError(what_call, errno) when rc < 0, returns rc otherwise.
 long check_syscall(long rc, const char* what_call);
 

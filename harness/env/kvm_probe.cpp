@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/errors.hpp"
 #include "common/unique_fd.hpp"
 #include "env/sysfs.hpp"
 
@@ -58,10 +59,6 @@ constexpr Cap kCaps[] = {
     {"VM_TYPES", KVM_CAP_VM_TYPES},
 };
 
-std::string errno_text(int err) {
-  const char* name = strerrorname_np(err);
-  return fmt::format("{} ({})", std::strerror(err), name ? name : std::to_string(err));
-}
 
 
 nlohmann::json module_params() {

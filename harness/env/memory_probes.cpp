@@ -14,6 +14,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "common/errors.hpp"
 #include "common/unique_fd.hpp"
 #include "env/sysfs.hpp"
 
@@ -30,10 +31,6 @@ constexpr size_t kHuge = 2u << 20;
 nlohmann::json ok(const std::string& note = "") { return {{"works", true}, {"reason", note}}; }
 nlohmann::json no(const std::string& reason) { return {{"works", false}, {"reason", reason}}; }
 
-std::string errno_text(int err) {
-  const char* name = strerrorname_np(err);
-  return fmt::format("{} ({})", std::strerror(err), name ? name : std::to_string(err));
-}
 
 // An anonymous mapping released on scope exit.
 class Mapping {

@@ -8,6 +8,7 @@
 #include "common/errors.hpp"
 #include "common/stop.hpp"
 #include "env/environment.hpp"
+#include "matrix/json_file.hpp"
 #include "matrix/child_process.hpp"
 #include "matrix/progress.hpp"
 #include "results/result_file.hpp"
@@ -53,17 +54,6 @@ std::string duration_arg(Nanos d) {
 
 namespace {
 
-void write_json(const fs::path& path, const json& j) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw UnavailableError("cannot write " + tmp.string() + ": check that the directory is writable");
-    out << j.dump(2) << "\n";
-    if (!out) throw UnavailableError("writing " + tmp.string() + " failed (disk full?)");
-  }
-  fs::rename(tmp, path);
-}
-
 bool finished(const fs::path& result) {
   if (!fs::exists(result)) return false;
   try {
@@ -103,9 +93,9 @@ void check_or_write_manifest(const MatrixSpec& spec, const std::vector<Cell>& ce
             {"shard", {{"index", opt.shard.index}, {"total", opt.shard.total}}},
             {"cells", cells_json(cells)},
             {"order", order_json}};
-  write_json(manifest, m);
+  write_json_file(manifest, m);
   std::ofstream(opt.out_dir / "matrix.toml") << spec.source_text;
-  if (!fs::exists(opt.out_dir / "environment.json")) write_json(opt.out_dir / "environment.json", capture_environment());
+  if (!fs::exists(opt.out_dir / "environment.json")) write_json_file(opt.out_dir / "environment.json", capture_environment());
 }
 
 struct Invocation {
@@ -307,7 +297,7 @@ class Executor {
       fs::remove(p);  // an earlier failure of this run was retried successfully
       return;
     }
-    write_json(p, {{"cell", cell.id}, {"scenario", cell.scenario}, {"repetition", r.repetition},
+    write_json_file(p, {{"cell", cell.id}, {"scenario", cell.scenario}, {"repetition", r.repetition},
                    {"status", to_string(r.status)}, {"detail", r.detail}, {"seconds", r.seconds}});
   }
 
@@ -316,7 +306,7 @@ class Executor {
     for (const auto& r : out.runs)
       runs.push_back({{"cell", r.cell}, {"repetition", r.repetition}, {"status", to_string(r.status)},
                       {"seconds", r.seconds}, {"detail", r.detail}});
-    write_json(opt_.out_dir / "status.json",
+    write_json_file(opt_.out_dir / "status.json",
                {{"planned", out.planned}, {"done_before", out.done_before}, {"ok", out.ok},
                 {"violations", out.violations}, {"failed", out.failed}, {"unavailable", out.unavailable},
                 {"interrupted", out.interrupted}, {"runs", runs}});

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "matrix/json_file.hpp"
 
 namespace gpc::matrix {
 namespace fs = std::filesystem;
@@ -49,7 +50,6 @@ int copy_dir_files(const fs::path& from, const fs::path& to, bool conflict_is_er
   return n;
 }
 
-void write_json(const fs::path& path, const json& j) { std::ofstream(path) << j.dump(2) << "\n"; }
 
 }  // namespace
 
@@ -99,7 +99,7 @@ MergeSummary merge_shards(const std::vector<fs::path>& shards, const fs::path& o
   }
   merged["shard"] = {{"index", 0}, {"total", 1}};
   merged["merged_from"] = sources;
-  write_json(out / "matrix.json", merged);
+  write_json_file(out / "matrix.json", merged);
   return summary;
 }
 
