@@ -39,7 +39,7 @@ static void check_record(const volatile struct gpc_versioned_record* r, struct p
     gpc_barrier();
     if (r->version != v1) continue;
     if (v1 == 0) return; /* not written yet */
-    if (data != gpc_record_data(counter) || v1 != 2 * counter + 2) {
+    if (!gpc_record_consistent(v1, counter, data)) {
       ++c[GPC_RD_TORN];
       return;
     }
@@ -67,15 +67,20 @@ static int consume(volatile struct gpc_event_page* page, uint32_t ch, struct cha
   uint64_t payload[GPC_EVENT_PAYLOAD_WORDS];
   for (uint32_t i = 0; i < GPC_EVENT_PAYLOAD_WORDS; ++i) payload[i] = slot->payload[i];
   const uint64_t sum = slot->checksum;
-  if (sum != gpc_event_checksum(ch, seq, payload)) ++c[GPC_RD_TORN];
-  else if (seq == st->last_seq && payload[0] == st->last_word0) ++c[GPC_RD_REACKS];
-  else if (seq == st->last_seq) ++c[GPC_RD_REPEATED];
-  else if (seq < st->last_seq) ++c[GPC_RD_OUT_OF_ORDER];
-  else {
-    c[GPC_RD_LOST] += seq - st->last_seq - 1;
-    ++c[GPC_RD_EVENTS];
+  if (sum != gpc_event_checksum(ch, seq, payload)) {
+    ++c[GPC_RD_TORN];
+  } else {
+    switch (gpc_event_judge(st->last_seq, st->last_word0, seq, payload[0])) {
+      case GPC_EVENT_NEW:
+        c[GPC_RD_LOST] += seq - st->last_seq - 1;
+        ++c[GPC_RD_EVENTS];
+        break;
+      case GPC_EVENT_RESEEN: ++c[GPC_RD_REACKS]; break;
+      case GPC_EVENT_REPEATED: ++c[GPC_RD_REPEATED]; break;
+      case GPC_EVENT_OUT_OF_ORDER: ++c[GPC_RD_OUT_OF_ORDER]; break;
+    }
   }
-  if (seq >= st->last_seq) {
+  if (seq >= st->last_seq) { /* the highest seq seen: an out-of-order one does not rewind it */
     st->last_seq = seq;
     st->last_word0 = payload[0];
   }

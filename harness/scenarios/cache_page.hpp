@@ -27,9 +27,6 @@ static_assert(sizeof(gpc_event_page) <= kRecord);
 constexpr size_t kVersion = kRecord + offsetof(gpc_versioned_record, version);
 constexpr size_t kCounter = kRecord + offsetof(gpc_versioned_record, counter);
 constexpr size_t kData = kRecord + offsetof(gpc_versioned_record, data);
-constexpr size_t kMask = offsetof(gpc_event_page, mask);
-
-inline uint64_t record_data(uint64_t counter) { return gpc_record_data(counter); }
 
 // Payload word 0 carries the writer's post number (never repeats, even when the page's
 // seq is re-posted); the others follow the reference payload of event_page.h.

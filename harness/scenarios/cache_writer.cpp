@@ -68,7 +68,7 @@ class Writer {
     io_.write(kVersion, 2 * counter_ + 1);
     protocol_barrier();
     io_.write(kCounter, counter_);
-    io_.write(kData, record_data(counter_));
+    io_.write(kData, gpc_record_data(counter_));
     protocol_barrier();
     io_.write(kVersion, 2 * counter_ + 2);
     ++r_.iterations;

@@ -11,6 +11,9 @@
 
 namespace gpc::scenarios {
 
+static_assert(GPC_READER_MAX_PAGES * GPC_EVENT_PAGE_SIZE <= GPC_GUEST_DATA_SIZE,
+              "the reader guest's pages must fit its data slot");
+
 ReaderCounts reader_counts_from_guest(const std::vector<uint64_t>& v) {
   ReaderCounts c;
   if (v.size() != GPC_RD_COUNT) return c;
@@ -31,8 +34,6 @@ GuestReader::GuestReader(const GuestReaderOptions& options) : options_(options) 
   if (options_.pages < 1 || options_.pages > GPC_READER_MAX_PAGES)
     throw UsageError(fmt::format("the reader guest watches 1 to {} pages, not {}", GPC_READER_MAX_PAGES,
                                  options_.pages));
-  if (options_.pages * GPC_EVENT_PAGE_SIZE > GPC_GUEST_DATA_SIZE)
-    throw UsageError("the reader guest's pages do not fit its data slot");
   // The page header is the VMM's to set up: magic, and only channel 0 unmasked.
   for (size_t p = 0; p < options_.pages; ++p) {
     auto* page = reinterpret_cast<gpc_event_page*>(options_.data_hva + p * GPC_EVENT_PAGE_SIZE);

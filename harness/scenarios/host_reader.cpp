@@ -78,7 +78,7 @@ bool HostReader::poll_page(uintptr_t page, PageState& st, ReaderCounts& c) {
     const uint64_t v2 = load(page, kVersion);
     if (v1 != v2) continue;
     if (v1 == 0) break;  // not written yet
-    if (data != record_data(counter) || v1 != 2 * counter + 2) {
+    if (!gpc_record_consistent(v1, counter, data)) {
       ++c.torn;
     } else {
       if (st.seen_record && counter < st.last_counter) ++c.backwards;
@@ -103,18 +103,21 @@ bool HostReader::poll_page(uintptr_t page, PageState& st, ReaderCounts& c) {
   const uint64_t checksum = load(page, kChecksum);
   if (checksum != gpc_event_checksum(kChannel, seq, payload)) {
     ++c.torn;
-  } else if (seq == st.last_seq && payload[0] == st.last_post) {
-    ++c.reacks;  // the same post: our ack was lost, not the writer's event
-  } else if (seq == st.last_seq) {
-    ++c.repeated;
-  } else if (seq < st.last_seq) {
-    ++c.out_of_order;
   } else {
-    c.lost += seq - st.last_seq - 1;
-    ++c.events;
+    switch (gpc_event_judge(st.last_seq, st.last_post, seq, payload[0])) {
+      case GPC_EVENT_NEW:
+        c.lost += seq - st.last_seq - 1;
+        ++c.events;
+        break;
+      case GPC_EVENT_RESEEN: ++c.reacks; break;  // the same post: our ack was lost, not the writer's event
+      case GPC_EVENT_REPEATED: ++c.repeated; break;
+      case GPC_EVENT_OUT_OF_ORDER: ++c.out_of_order; break;
+    }
   }
-  st.last_seq = seq;
-  st.last_post = payload[0];
+  if (seq >= st.last_seq) {  // the highest seq seen, as the reader guest keeps it
+    st.last_seq = seq;
+    st.last_post = payload[0];
+  }
   store(page, kAck, seq);
   return true;
 }

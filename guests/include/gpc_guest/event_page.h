@@ -51,6 +51,11 @@ static inline uint64_t gpc_record_data(uint64_t counter) {
   return (counter * 0x9e3779b97f4a7c15ull) ^ 0x5a5a5a5a5a5a5a5aull;
 }
 
+/* A record snapshot taken between two equal, even version reads: 0 if it mixes updates. */
+static inline int gpc_record_consistent(uint64_t version, uint64_t counter, uint64_t data) {
+  return data == gpc_record_data(counter) && version == 2 * counter + 2;
+}
+
 #define GPC_EVENT_PAGE_SIZE 4096u
 #define GPC_READER_MAX_PAGES 64u /* pages one reader guest watches */
 
@@ -68,6 +73,22 @@ enum gpc_reader_counter {
   GPC_RD_SWEEPS,     /* passes over all pages */
   GPC_RD_COUNT
 };
+
+/* How a reader judges an intact event (checksum verified) against the highest one it has
+ * accepted on that channel: the one rule the reader guest and the host stand-in share. */
+enum gpc_event_verdict {
+  GPC_EVENT_NEW,          /* seq above the last: accepted (a gap above last + 1 is lost events) */
+  GPC_EVENT_RESEEN,       /* the last event again, same payload word 0: our ack was lost */
+  GPC_EVENT_REPEATED,     /* the last seq again with another payload: a repeated post */
+  GPC_EVENT_OUT_OF_ORDER, /* seq below the last */
+};
+
+static inline enum gpc_event_verdict gpc_event_judge(uint64_t last_seq, uint64_t last_word0, uint64_t seq,
+                                                     uint64_t word0) {
+  if (seq > last_seq) return GPC_EVENT_NEW;
+  if (seq < last_seq) return GPC_EVENT_OUT_OF_ORDER;
+  return word0 == last_word0 ? GPC_EVENT_RESEEN : GPC_EVENT_REPEATED;
+}
 
 /* A mixing checksum over everything the writer publishes; any torn mix of old and new
  * words fails it with overwhelming probability. */
