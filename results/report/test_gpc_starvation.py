@@ -9,6 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gpc_compare as C  # noqa: E402
+import gpc_results as R  # noqa: E402
 import gpc_synth as G  # noqa: E402
 
 STORM = G.cache_params("busy", "alone", "0", rate="0")
@@ -61,6 +62,15 @@ class Starvation(unittest.TestCase):
             self.assertEqual(C.main([base, new, "--junit", junit]), 1)
         with open(junit) as f:
             self.assertIn("starved refreshes rose: 0 in 5 runs -&gt; 3 in 5 runs", f.read())
+
+
+class Directions(unittest.TestCase):
+    def test_collided_metrics_are_judged_and_starvation_only_by_its_own_rule(self):
+        self.assertEqual(R.direction("collided_p50_ns"), R.LOWER)
+        self.assertEqual(R.direction("cpu_ns_per_collision"), R.LOWER)
+        self.assertEqual(R.direction("corunner_progress_during_waits"), R.HIGHER)
+        self.assertEqual(R.direction("starved_refreshes"), R.INFO)  # never twice: not by Mann-Whitney too
+        self.assertEqual(R.direction("waiter_runqueue_wait_share"), R.INFO)
 
 
 if __name__ == "__main__":
