@@ -54,8 +54,11 @@ def _verdict_cell(j):
 
 
 def _collided_share(samples):
-    shares = [s.metrics["collided_refreshes"] / (s.metrics["collided_refreshes"] + s.metrics["uncollided_refreshes"])
-              for s in samples if s.metrics.get("collided_refreshes", 0) + s.metrics.get("uncollided_refreshes", 0) > 0]
+    shares = []
+    for s in samples:
+        total = s.metrics.get("collided_refreshes", 0) + s.metrics.get("uncollided_refreshes", 0)
+        if total > 0:
+            shares.append(s.metrics.get("collided_refreshes", 0) / total)
     return f"collided: {S.median(shares):.1%} of refreshes" if shares else "collided share not recorded"
 
 
@@ -91,41 +94,46 @@ def judge_all(answer):
     return out
 
 
-def _where(answer, js, detail):
-    return "; ".join(f"{answer.label(j.condition)}" + (f": {detail(j)}" if detail(j) else "") for j in js)
+def _listed(answer, js, detail):
+    """' [condition: detail; ...]' for the judgements js, or '' when there are none."""
+    items = [answer.label(j.condition) + (f": {detail(j)}" if detail(j) else "") for j in js]
+    return " [" + "; ".join(items) + "]" if items else ""
 
 
 def _ratios(j, metrics):
     return ", ".join(f"{J.WORDS[m]} {j.comparisons[m].ratio:.2f}× busy" for m in metrics)
 
 
+def _side_gains(judgements):
+    """'CPU per collision in 4 and on ...': ranked conditions where a cost criterion is a gain."""
+    counts = [(m, sum(1 for j in judgements if j.category != J.NOT_RANKED and m in j.comparisons
+                      and j.comparisons[m].gain)) for m in ("cpu_ns_per_collision", "corunner_progress_during_waits")]
+    return " and on ".join(f"{J.WORDS[m]} in {n}" for m, n in counts if n)
+
+
 def sentence(answer, strategy, judgements):
-    """One quotable sentence, from the judgements alone."""
+    """One quotable sentence, from the judgements alone. "Most" means more than half of the
+    ranked conditions; the alone count answers the case the maintainer named."""
     by = {k: [j for j in judgements if j.category == k] for k in (J.MEANINGFUL, J.LOSES, J.NEITHER, J.NOT_RANKED)}
+    unranked = _listed(answer, by[J.NOT_RANKED], lambda j: j.reason)
     ranked = len(judgements) - len(by[J.NOT_RANKED])
     if not ranked:
-        reasons = _where(answer, by[J.NOT_RANKED], lambda j: j.reason)
-        return f"**{strategy}** cannot be ranked against busy in any of its {len(judgements)} conditions ({reasons})."
-    good = by[J.MEANINGFUL]
+        return f"**{strategy}** cannot be ranked against busy in any of its {len(judgements)} conditions{unranked}."
+    good, losses = by[J.MEANINGFUL], by[J.LOSES]
     most = "most of them" if 2 * len(good) > ranked else "not most of them"
-    alone = [j for j in judgements if j.category != J.NOT_RANKED and dict(j.condition).get("placement") == "alone"]
     text = f"**{strategy}** gives meaningful value in {len(good)} of {ranked} ranked conditions ({most})"
+    alone = [j for j in judgements if j.category != J.NOT_RANKED and dict(j.condition).get("placement") == "alone"]
     if alone:
         text += f", {sum(1 for j in alone if j.category == J.MEANINGFUL)} of {len(alone)} where the waiter is alone"
-    if good:
-        text += " [" + _where(answer, good, lambda j: _ratios(j, j.gains)) + "]"
-    losses = by[J.LOSES]
-    text += f"; it loses in {len(losses) or 'none'}" + (" [" + _where(answer, losses, lambda j: _ratios(j, j.losses)) + "]"
-                                             if losses else "")
+    text += _listed(answer, good, lambda j: _ratios(j, j.gains))
+    text += f"; it loses in {len(losses) or 'none'}" + _listed(answer, losses, lambda j: _ratios(j, j.losses))
     if by[J.NEITHER]:
-        text += f"; neither value nor loss in {len(by[J.NEITHER])} [" + _where(answer, by[J.NEITHER], lambda j: "") + "]"
-    saves = [(m, sum(1 for j in judgements if j.category != J.NOT_RANKED and m in j.comparisons
-                     and j.comparisons[m].gain)) for m in ("cpu_ns_per_collision", "corunner_progress_during_waits")]
-    saves = [f"{J.WORDS[m]} in {n}" for m, n in saves if n]
-    if saves:
-        text += f". It is significantly better by at least {J.MARGIN:.0%} on " + " and on ".join(saves)
-    if by[J.NOT_RANKED]:
-        text += f". Not ranked in {len(by[J.NOT_RANKED])} [" + _where(answer, by[J.NOT_RANKED], lambda j: j.reason) + "]"
+        text += f"; neither value nor loss in {len(by[J.NEITHER])}" + _listed(answer, by[J.NEITHER], lambda j: "")
+    side = _side_gains(judgements)
+    if side:
+        text += f". It is significantly better by at least {J.MARGIN:.0%} on {side}"
+    if unranked:
+        text += f". Not ranked in {len(by[J.NOT_RANKED])}{unranked}"
     return text + "."
 
 
@@ -144,7 +152,7 @@ def _condition_table(doc, answer, judged, fmt):
               + ["p50 spread", "verdict"], rows)
 
 
-def _placement_table(doc, answer, fmt):
+def _placement_table(doc, answer):
     rows = []
     for ev in K.placement_evidence(answer):
         if not ev.recorded:
@@ -153,8 +161,9 @@ def _placement_table(doc, answer, fmt):
         share = (f"{S.median(ev.wait_share):.2%} (max {max(ev.wait_share):.2%})" if ev.wait_share else "-")
         switches = (f"{S.median(ev.switches):.3g} (max {max(ev.switches):.3g})" if ev.switches else "-")
         bad = sum(ev.not_held.values())
-        held = (f"{bad} of {len(ev.judged)} runs NOT held: " + ", ".join(f"`{c}` ({n})" for c, n in sorted(ev.not_held.items()))
-                if bad else f"held in all {len(ev.judged)} judged runs")
+        cells = ", ".join(f"`{c}` ({n})" for c, n in sorted(ev.not_held.items()))
+        judged = len(ev.judged)
+        held = f"{bad} of {judged} runs NOT held: {cells}" if bad else f"held in all {judged} judged runs"
         rows.append([ev.placement, ev.cells, ev.runs, share, switches, held])
     doc.table(["placement", "cells", "runs", "waiter run-queue wait share, median (max)",
                "waiter involuntary switches/s, median (max)", "placement_held"], rows)
@@ -210,7 +219,7 @@ def answer_section(doc, ds, fmt):
           "over runs.")
     _condition_table(doc, answer, judged, fmt)
     doc.h(3, "Did the placement hold?")
-    _placement_table(doc, answer, fmt)
+    _placement_table(doc, answer)
     doc.h(3, "Noise")
     _noise(doc, answer)
     _unranked(doc, ds.cells())

@@ -70,11 +70,3 @@ def ratio_interval(base, other, confidence):
     k, coverage = shift_rank(len(base), len(other), confidence)
     return math.exp(diffs[k - 1]), math.exp(diffs[len(diffs) - k]), coverage
 
-
-def hodges_lehmann_ratio(base, other):
-    """The Hodges-Lehmann estimate of the factor: the median of all pairwise ratios."""
-    if not base or not other or min(base) <= 0 or min(other) <= 0:
-        return math.nan
-    diffs = sorted(math.log(y) - math.log(x) for x in base for y in other)
-    mid = len(diffs) // 2
-    return math.exp(diffs[mid] if len(diffs) % 2 else 0.5 * (diffs[mid - 1] + diffs[mid]))

@@ -68,7 +68,8 @@ class CellSpec:
         self.params = dict(params)
         self.reps, self.p50, self.tail, self.cpu, self.corunner = reps, p50, tail, cpu, corunner
         self.noise, self.collided, self.uncollided = noise, collided, uncollided
-        self.starved, self.unsafe, self.wait_share, self.switches, self.held = starved, unsafe, wait_share, switches, held
+        self.starved, self.unsafe, self.held = starved, unsafe, held
+        self.wait_share, self.switches = wait_share, switches
         self.seed = seed
 
     @property

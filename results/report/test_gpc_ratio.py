@@ -76,10 +76,9 @@ class RatioInterval(unittest.TestCase):
         se = math.sqrt(claimed * (1 - claimed) / trials)
         self.assertAlmostEqual(hits / trials, claimed, delta=4 * se)
 
-    def test_scaled_copy_gives_the_factor(self):
+    def test_scaled_copy_is_inside_the_interval(self):
         base = [100, 120, 90, 110, 105]
         other = [2 * x for x in base]
-        self.assertAlmostEqual(Q.hodges_lehmann_ratio(base, other), 2.0)
         lo, hi, _ = Q.ratio_interval(base, other, 0.99)
         self.assertLess(lo, 2.0)
         self.assertGreater(hi, 2.0)
@@ -87,7 +86,6 @@ class RatioInterval(unittest.TestCase):
     def test_non_positive_values_have_no_interval(self):
         self.assertIsNone(Q.ratio_interval([0, 1, 2], [1, 2, 3], 0.99))
         self.assertIsNone(Q.ratio_interval([], [1, 2, 3], 0.99))
-        self.assertTrue(math.isnan(Q.hodges_lehmann_ratio([1, -1], [1, 2])))
 
 
 if __name__ == "__main__":
