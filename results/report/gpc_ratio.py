@@ -8,7 +8,7 @@ so that a shift is a ratio: with x the busy runs and y the strategy's runs, the 
 log ratios log(y_j) - log(x_i), sorted, give [D_(k), D_(mn+1-k)], where k comes from the exact
 null distribution of the Mann-Whitney U statistic (Bauer 1972, "Constructing confidence sets
 using rank statistics", JASA 67:687; Hollander & Wolfe, Nonparametric Statistical Methods,
-section 4.3). It assumes no distribution, only that the strategy scales busy's run-to-run
+chapter 4). It assumes no distribution, only that the strategy scales busy's run-to-run
 distribution by a factor. At confidence 1 - alpha it excludes 1 exactly when the two-sided
 exact Mann-Whitney test rejects at alpha (for data without ties), so the interval and the
 significance verdict never disagree.
