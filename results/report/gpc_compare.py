@@ -107,6 +107,8 @@ def markdown(v, base, new, threshold, alpha, exit_code):
                2: "**UNUSABLE**: see below"}[exit_code]
     out += [f"Verdict: {verdict} ({len(v.cells)} common cells, {len(v.regressions)} regressed metrics, "
             f"{len(v.violations)} violations).", ""]
+    if T.regressions(v.starvation):
+        out += [f"Starvation: {len(T.regressions(v.starvation))} cell(s) starve more in NEW (see Starved below).", ""]
     if v.violations:
         out += ["## Violations in NEW", "", "| cell | repetition | what |", "|---|---|---|"]
         out += [f"| `{c}` | {r} | {w} |" for c, r, w in v.violations] + [""]

@@ -39,6 +39,7 @@ class Starvation(unittest.TestCase):
         self.assertEqual(code, 1, out)
         name = G.CellSpec(STORM).name
         self.assertIn(f"| `{name}` | 0 / 5 | 1 / 5 | **regression** |", out)
+        self.assertIn("Starvation: 1 cell(s) starve more in NEW", out)
         self.assertIn("Rule: starvation: a cell whose starved refreshes per run (total / runs) rose", out)
         self.assertNotIn(G.CellSpec(QUIET).name, out)
 
