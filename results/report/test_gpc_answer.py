@@ -1,6 +1,7 @@
 """Tests of the Answer section on synthetic matrix directories (gpc_synth.py): the sentence a
 maintainer quotes, the cells it must name but never rank, the placement evidence, the noise
 check, legacy cells, and its place at the top of the report."""
+import json
 import os
 import sys
 import tempfile
@@ -133,6 +134,36 @@ class Legacy(Fixture):
         md, _ = self.markdown(self.load([self.LEGACY, G.CellSpec({"strategy": "busy", "co-runner": "on"})]))
         self.assertIn("No `cache` cell names a placement", md)
         self.assertIn("2 legacy cell(s)", md)
+
+
+class BadInput(Fixture):
+    def write_runs(self, root, name, metrics):
+        os.makedirs(os.path.join(root, "runs"), exist_ok=True)
+        for rep in range(5):
+            doc = {"context": {}, "benchmarks": [{"name": name, "run_type": "iteration", "repetition_index": rep,
+                                                  "real_time": 1.0, "cpu_time": 1.0, **metrics}]}
+            with open(os.path.join(root, "runs", f"{name.replace('/', '.')}.rep{rep}.json"), "w") as f:
+                json.dump(doc, f)
+
+    def test_placement_cells_without_the_new_counters_are_not_ranked(self):
+        root = os.path.join(self.tmp.name, "old")
+        for strategy in ("busy", "block"):
+            self.write_runs(root, f"cache/strategy:{strategy}/hook:start/placement:alone", {"p50_ns": 5.0})
+        ds = R.load(root)
+        judged = A.judge_all(C.AnswerCells(ds.cells()))
+        self.assertEqual(judged["block"][0].reason,
+                         "not recorded: collided p50, collided p99, CPU per collision")
+        md, _ = self.markdown(ds)
+        self.assertIn("cannot be ranked against busy in any of its 1 conditions", md)
+        self.assertIn("| alone | 2 | 10 | not recorded |", md)
+
+    def test_zero_values_give_no_interval_and_no_crash(self):
+        root = os.path.join(self.tmp.name, "zero")
+        for strategy in ("busy", "block"):
+            self.write_runs(root, f"cache/strategy:{strategy}/hook:start/placement:alone",
+                            {"collided_p50_ns": 0.0, "collided_p99_ns": 0.0, "cpu_ns_per_collision": 0.0})
+        md, _ = self.markdown(R.load(root))
+        self.assertIn("(no interval: a value <= 0)", md)
 
 
 class Evidence(Fixture):
