@@ -3,7 +3,8 @@
 Mann-Whitney U test over the repetitions with p < alpha (0.01) AND a relative change of the
 medians beyond the threshold (10 %) in the metric's worse direction. Any violation in NEW,
 and any NEW run that timed out (a hung run breaks the "no hung thread" invariant) or crashed,
-fails.
+fails. A rise in a cell's starved refreshes per run (the livelock) is a regression too,
+by its own rule (gpc_starvation.py).
 
 Exit 0: no regression. 1: regression or violation. 2: unusable input (the reason is printed):
 a missing or truncated file, no common cells, too few repetitions to test.
@@ -21,6 +22,7 @@ gpc_deps.require("numpy", "scipy")
 
 import gpc_results as R  # noqa: E402
 import gpc_stats as S  # noqa: E402
+import gpc_starvation as T  # noqa: E402
 
 
 def fmt(value, metric):
@@ -47,6 +49,7 @@ class Verdict:
         self.only_base = []
         self.only_new = []
         self.cells = []
+        self.starvation = []  # gpc_starvation.changes rows
 
 
 def compare(base, new, threshold, alpha):
@@ -55,6 +58,7 @@ def compare(base, new, threshold, alpha):
     v.only_base = sorted(set(bc) - set(nc))
     v.only_new = sorted(set(nc) - set(bc))
     v.cells = sorted(set(bc) & set(nc))
+    v.starvation = T.changes(bc, nc, v.cells)
     for cell, samples in sorted(nc.items()):
         for s in samples:
             if s.metrics.get("violations", 0) > 0:
@@ -98,11 +102,13 @@ def describe(ds):
 def markdown(v, base, new, threshold, alpha, exit_code):
     out = ["# gpcbench compare", "", f"- BASE: {describe(base)}", f"- NEW: {describe(new)}",
            f"- Rule: regression = two-sided Mann-Whitney U p < {alpha:g} over repetitions AND median "
-           f"worse by more than {threshold * 100:g}%; any violation in NEW fails.", ""]
+           f"worse by more than {threshold * 100:g}%; any violation in NEW fails.", f"- Rule: {T.RULE}.", ""]
     verdict = {0: "**OK**: no regression", 1: "**FAIL**: regression or violation",
                2: "**UNUSABLE**: see below"}[exit_code]
     out += [f"Verdict: {verdict} ({len(v.cells)} common cells, {len(v.regressions)} regressed metrics, "
             f"{len(v.violations)} violations).", ""]
+    if T.regressions(v.starvation):
+        out += [f"Starvation: {len(T.regressions(v.starvation))} cell(s) starve more in NEW (see Starved below).", ""]
     if v.violations:
         out += ["## Violations in NEW", "", "| cell | repetition | what |", "|---|---|---|"]
         out += [f"| `{c}` | {r} | {w} |" for c, r, w in v.violations] + [""]
@@ -111,6 +117,7 @@ def markdown(v, base, new, threshold, alpha, exit_code):
                 "|---|---|---|---|---|---|"]
         out += [f"| `{c}` | {m} | {fmt(b, m)} | {fmt(n, m)} | {pct(ch)} | {p:.3g} |"
                 for c, m, b, n, ch, p in v.regressions] + [""]
+    out += T.markdown(v.starvation)
     if v.improvements:
         out += ["## Improvements", "", "| cell | metric | BASE median | NEW median | change | p |",
                 "|---|---|---|---|---|---|"]
@@ -138,6 +145,8 @@ def junit(v, path, threshold, alpha):
         problems = [f"{m}: {fmt(b, m)} -> {fmt(n, m)} ({pct(ch)}, p={p:.3g})"
                     for c, m, b, n, ch, p in v.regressions if c == cell]
         problems += [f"violation in repetition {r}: {w}" for c, r, w in v.violations if c == cell]
+        problems += [f"starved refreshes rose: {bt:g} in {bn} runs -> {nt:g} in {nn} runs"
+                     for c, bt, bn, nt, nn, _ in T.regressions(v.starvation) if c == cell]
         if problems:
             failures += 1
             f = ET.SubElement(case, "failure", message=f"{len(problems)} problem(s); regression rule: "
@@ -173,7 +182,7 @@ def main(argv=None):
               f"{', '.join(v.only_base[:3])}...; NEW: {', '.join(v.only_new[:3])}...); compare results "
               f"of the same matrix", file=sys.stderr)
         return 2
-    if v.violations or v.regressions:
+    if v.violations or v.regressions or T.regressions(v.starvation):
         code = 1
     elif v.too_few:
         code = 2

@@ -15,6 +15,7 @@ import gpc_deps  # noqa: E402
 
 gpc_deps.require("numpy", "scipy", "matplotlib")
 
+import gpc_answer  # noqa: E402
 import gpc_plots as P  # noqa: E402
 import gpc_results as R  # noqa: E402
 import gpc_stats as S  # noqa: E402
@@ -362,6 +363,7 @@ def build(ds):
           "costs a thread sharing the CPU. Each cell is one combination of parameters, run several times in a "
           "randomized interleaved order; numbers are medians over those repetitions. Reading guide: "
           "docs/reading-a-report.md; statistics: docs/methodology.md.")
+    gpc_answer.answer_section(doc, ds, fmt)  # first: the verdict a maintainer asked for (issue 14)
     doc.h(2, "Findings")
     scenarios = []
     by_scenario = {}

@@ -17,6 +17,11 @@ DIRECTIONS = {
     "p50_ns": LOWER, "p90_ns": LOWER, "p99_ns": LOWER, "p999_ns": LOWER, "max_ns": LOWER,
     "mean_ns": LOWER, "ops_per_s": HIGHER, "retries_per_op": LOWER, "hva_to_pfn_per_op": LOWER,
     "cpu_ns_per_op": LOWER, "context_switches_per_op": LOWER, "corunner_progress": HIGHER,
+    # Issue 14: refreshes that collided with an invalidation apart from the others. Placement
+    # evidence (waiter_runqueue_wait_share, ...) stays info; starved_refreshes has its own rule
+    # in compare (gpc_starvation.py), so it is not judged here.
+    "collided_p50_ns": LOWER, "collided_p99_ns": LOWER, "uncollided_p50_ns": LOWER,
+    "uncollided_p99_ns": LOWER, "cpu_ns_per_collision": LOWER, "corunner_progress_during_waits": HIGHER,
 }
 DESCRIPTIONS = {
     "real_time": "mean waiter latency per op (Google Benchmark real_time)",
@@ -28,6 +33,13 @@ DESCRIPTIONS = {
     "context_switches_per_op": "waiter context switches per op",
     "corunner_progress": "co-runner progress (1.0 = unharmed)",
     "violations": "unexpected invariant violations", "unsafe_violations": "unsafe-by-design violations",
+    "collided_p50_ns": "median latency of refreshes that found an invalidation in progress",
+    "collided_p99_ns": "p99 latency of refreshes that found an invalidation in progress",
+    "uncollided_p50_ns": "median latency of the other refreshes",
+    "uncollided_p99_ns": "p99 latency of the other refreshes",
+    "cpu_ns_per_collision": "waiter CPU ns per collided refresh",
+    "corunner_progress_during_waits": "co-runner progress inside the waiter's collided waits (1.0 = unharmed)",
+    "starved_refreshes": "refreshes that hit their bound: starved (livelock)",
 }
 METADATA_FILES = {"environment.json", "matrix.json", "status.json"}
 
