@@ -9,7 +9,6 @@
 
 #include "common/errors.hpp"
 #include "common/loglinear.h"
-#include "common/stop.hpp"
 #include "gpc_guest/abi.h"
 #include "kvm/binary_stats.hpp"
 #include "kvm/guest_vm.hpp"

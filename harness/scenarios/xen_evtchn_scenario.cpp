@@ -1,14 +1,12 @@
 #include "scenarios/xen_evtchn_scenario.hpp"
 
-#include <atomic>
-#include <exception>
+#include <map>
 #include <memory>
-#include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "common/errors.hpp"
-#include "common/stop.hpp"
 #include "gpc_guest/abi.h"
 #include "kvm/binary_stats.hpp"
 #include "kvm/guest_vm.hpp"
