@@ -1,5 +1,5 @@
 // `gpcbench stress`: correctness under load. Runs every combination that can run here as a
-// bounded `gpcbench run` subprocess and checks the invariants of BRIEF §6 (harness/stress/);
+// bounded `gpcbench run` subprocess and checks the invariants of BRIEF §6 (stress/);
 // `--self-test` proves the detectors catch every deliberately broken variant.
 #include <unistd.h>
 

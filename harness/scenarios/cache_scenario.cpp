@@ -1,27 +1,23 @@
 #include "scenarios/cache_scenario.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <memory>
-#include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "common/errors.hpp"
-#include "common/stop.hpp"
-#include "invalidators/runner.hpp"
+#include "invalidators/invalidator.hpp"
 #include "memory/memfd_region.hpp"
-#include "pfncache/contract_checker.hpp"
-#include "pfncache/gpc.hpp"
-#include "pfncache/memfd_resolver.hpp"
-#include "kvm/kvm_system.hpp"
-#include "kvm/vcpu_supervisor.hpp"
-#include "scenarios/cache_page.hpp"
-#include "scenarios/co_runner.hpp"
-#include "scenarios/guest_reader.hpp"
-#include "scenarios/kvm_metrics.hpp"
-#include "topology/placement.hpp"
-#include "topology/topology.hpp"
+#include "pfncache/policy.hpp"
+#include "scenarios/cache_model.hpp"
+#include "scenarios/cache_reader.hpp"
+#include "scenarios/cache_record.hpp"
+#include "scenarios/cache_writer_group.hpp"
+#include "scenarios/measurement_phase.hpp"
+#include "scenarios/placement_plan.hpp"
+#include "scenarios/rig.hpp"
+#include "scenarios/scenario_record.hpp"
 
 namespace gpc::scenarios {
 namespace {
@@ -29,8 +25,6 @@ namespace {
 using namespace pfncache;
 
 constexpr int kMaxWriters = 64;  // writer pages stay in the first half of the 2 MB region
-// Co-runner baseline per PU, right before the run (CoRunner::measure_alone).
-constexpr auto kAloneTime = std::chrono::milliseconds(300);
 
 // Invalidators that keep the cache page's contents inside their notifier bracket, so a
 // write that reached the page before range_start is still there afterwards. For the
@@ -40,47 +34,73 @@ bool keeps_contents(InvalidatorType t) {
   return t != InvalidatorType::punch_hole && t != InvalidatorType::mmap_fixed;
 }
 
-Policy make_policy(const CacheParams& p) {
+// Everything the user typed, parsed and checked before any thread or mapping exists.
+struct CacheSetup {
   Policy policy;
-  policy.wait = parse_wait(p.strategy);
-  policy.hook = parse_hook(p.hook);
-  policy.filter = parse_filter(p.filter);
-  policy.check = parse_check(p.check);
-  policy.bug = parse_bug(p.bug);
-  return policy;
-}
-
-struct ReaderChoice {
-  std::string kind;    // "guest" or "host"
-  std::string reason;  // why, for the table and context.run.reader_reason
+  std::vector<InvalidatorType> types;
+  Target target = Target::cache;
+  double rate_hz = 0;
+  Nanos hold{0};
+  ReaderChoice reader;
+  bool reader_judged = false;  // reader anomalies count as violations for this invalidator mix
 };
 
-// --reader guest needs a usable /dev/kvm; auto takes the guest where it can, else says
-// why the host thread stands in.
-ReaderChoice choose_reader(const std::string& r) {
-  if (r == "host") return {"host", "asked for"};
-  if (r != "guest" && r != "auto") throw UsageError(fmt::format("--reader {}: use one of guest, host, auto", r));
-  const kvm::KvmAvailability kvm = kvm::probe_kvm();
-  if (kvm.usable) return {"guest", r == "auto" ? "auto: /dev/kvm is usable" : "asked for"};
-  if (r == "guest") throw UnavailableError(fmt::format("--reader guest: {}; or use --reader host", kvm.reason));
-  return {"host", fmt::format("auto: no usable KVM ({}), a host thread stands in", kvm.reason)};
+CacheSetup parse_cache_params(const CacheParams& p) {
+  CacheSetup s;
+  s.policy.wait = parse_wait(p.strategy);
+  s.policy.hook = parse_hook(p.hook);
+  s.policy.filter = parse_filter(p.filter);
+  s.policy.check = parse_check(p.check);
+  s.policy.bug = parse_bug(p.bug);
+  s.types = parse_invalidator_list(p.invalidator);
+  s.target = parse_target(p.target);
+  s.rate_hz = parse_rate_hz(p.rate, "--rate");
+  s.hold = p.hold == "0" ? Nanos{0} : parse_duration(p.hold, "--hold");
+  if (p.writers < 1 || p.writers > kMaxWriters)
+    throw UsageError(fmt::format("--writers {}: use 1 to {}", p.writers, kMaxWriters));
+  s.reader = choose_reader(p.reader);
+  for (InvalidatorType t : s.types)
+    if (t == InvalidatorType::mprotect && s.target == Target::cache)
+      throw UnavailableError(
+          "--invalidator mprotect --target cache: the page is read-only for microseconds and the reader "
+          "writes its acks into it (it would fault); use --target neighbour or unrelated");
+  s.reader_judged = s.target != Target::cache || std::all_of(s.types.begin(), s.types.end(), keeps_contents);
+  return s;
 }
 
-// Joins the writer threads on every path, so an exception never leaves one running.
-struct WriterThreads {
-  std::atomic<bool> go{false}, stop{false};
-  std::vector<std::thread> threads;
-  std::vector<WriterResult> results;
-  std::vector<std::exception_ptr> errors;
-  void join() {
-    stop.store(true);
-    for (auto& t : threads)
-      if (t.joinable()) t.join();
+// The rig's memory (2 MB of memfd, with spare pages: a page-swapping step holds one, with
+// room for overlap) and its subject, the embedded cache model.
+CacheModel& build_cache_model(Rig& rig, const CacheSetup& s, int writers) {
+  RegionOptions ro;
+  ro.size = kHugePageSize;
+  ro.spare_pages = 4 * s.types.size() + 4;
+  MemfdRegion& region = rig.set_memory(std::make_unique<MemfdRegion>(ro));
+  return rig.set_subject(std::make_unique<CacheModel>(s.policy, region, writers));
+}
+
+// One invalidator per type, bracketing its operations with the model's notifier; several
+// rotate over the writers' pages.
+std::vector<std::unique_ptr<Invalidator>> cache_invalidators(const CacheSetup& s, CacheModel& model,
+                                                             GuestRegion& region) {
+  std::vector<std::unique_ptr<Invalidator>> out;
+  for (size_t i = 0; i < s.types.size(); ++i) {
+    InvalidatorConfig cfg;
+    cfg.target = s.target;
+    cfg.cache_hva = model.pages()[i % model.pages().size()];
+    cfg.hold = s.hold;
+    cfg.listener = &model.notifier();
+    cfg.verify_every = 16;  // verification costs syscalls per step: sample it
+    out.push_back(make_invalidator(s.types[i], region, cfg));
   }
-  ~WriterThreads() { join(); }
-};
+  return out;
+}
 
-double per(double num, double den) { return den > 0 ? num / den : 0; }
+void take_reader_outcome(CacheResult& out, const CacheReaderOutcome& r) {
+  out.reader = r.counts;
+  out.reader_vcpu = r.vcpu;
+  out.reader_hung = r.hung;
+  out.reader_problem = r.problem;
+}
 
 }  // namespace
 
@@ -96,289 +116,43 @@ std::string cache_record_name(const CacheParams& p, const std::string& reader_ki
   return name;
 }
 
+// The rig: placement, co-runners, memfd memory, the model, invalidators on it, the reader.
+// The measured threads: one writer per cache. The extra counters: cache_record.hpp.
 CacheResult run_cache(const CacheParams& params) {
-  // Everything the user typed is validated before any thread or mapping exists.
-  Policy policy = make_policy(params);
-  const std::vector<InvalidatorType> types = parse_invalidator_list(params.invalidator);
-  const Target target = parse_target(params.target);
-  const double rate = parse_rate_hz(params.rate, "--rate");
-  const Nanos hold = params.hold == "0" ? Nanos{0} : parse_duration(params.hold, "--hold");
-  if (params.writers < 1 || params.writers > kMaxWriters)
-    throw UsageError(fmt::format("--writers {}: use 1 to {}", params.writers, kMaxWriters));
+  const CacheSetup setup = parse_cache_params(params);
   CacheResult out;
-  const ReaderChoice reader_choice = choose_reader(params.reader);
-  out.reader_kind = reader_choice.kind;
-  out.reader_reason = reader_choice.reason;
-  for (InvalidatorType t : types)
-    if (t == InvalidatorType::mprotect && target == Target::cache)
-      throw UnavailableError(
-          "--invalidator mprotect --target cache: the page is read-only for microseconds and the reader "
-          "writes its acks into it (it would fault); use --target neighbour or unrelated");
-  out.reader_judged = target != Target::cache || std::all_of(types.begin(), types.end(), keeps_contents);
+  out.reader_kind = setup.reader.kind;
+  out.reader_reason = setup.reader.reason;
+  out.reader_judged = setup.reader_judged;
+  Rig rig(plan_cache(params.writers, static_cast<int>(setup.types.size()), params.co_runner, params.overcommit));
+  out.placement = rig.placement().describe();
+  CacheModel& model = build_cache_model(rig, setup, params.writers);
+  rig.set_invalidators(cache_invalidators(setup, model, rig.memory()), setup.rate_hz);
+  const CacheReader& reader = rig.add_observer(
+      std::make_unique<CacheReader>(setup.reader, rig.memory().hva(), model.pages(), params.run.duration));
 
-  PlacementRequest req;
-  req.vcpus = params.writers;
-  req.invalidators = static_cast<int>(types.size());
-  req.co_runners = params.co_runner;
-  req.overcommit = params.overcommit;
-  const Placement placement = plan_placement(Topology::system(), req);
-  out.placement = placement.describe();
-
-  // Co-runner baselines before anything else runs (one per distinct PU).
-  std::map<int, double> alone;
-  if (params.co_runner)
-    for (int pu : placement.co_runner_pus)
-      if (!alone.count(pu)) alone[pu] = CoRunner::measure_alone(pu, kAloneTime);
-
-  out.leaks.before = count_resources();
-  const size_t len = pfncache::kPageSize;
-  std::vector<double> corunner_rates;
-  GpcStats total;
-  uint64_t audit_violations = 0, live_after = 0, bad_unmaps = 0;
-  uint32_t halt_poll_max = 0;
-  ContractStats cs;
-  NotifierStats ns;
-  Histogram latency;
-  BenchmarkRecord& rec = out.record;
+  MeasurementPhase phase(rig);
   {
-    RegionOptions ro;
-    ro.size = kHugePageSize;
-    ro.spare_pages = 4 * types.size() + 4;  // a page-swapping step holds one; room for overlap
-    MemfdRegion region(ro);
-    NotifierState vm(policy);
-    MemfdResolver resolver(region);
-    ContractChecker checker(vm, &region);
-    std::vector<std::unique_ptr<Gpc>> caches;
-    std::vector<uintptr_t> pages;
-    for (int w = 0; w < params.writers; ++w) {
-      pages.push_back(region.hva() + static_cast<uintptr_t>(w) * pfncache::kPageSize);
-      caches.push_back(std::make_unique<Gpc>(vm, resolver));
-      if (const RefreshResult r = caches.back()->activate(pages.back(), len); r != RefreshResult::kOk)
-        throw UnavailableError(fmt::format("activating writer {}'s cache failed: {}", w, to_string(r)));
-    }
-
-    std::vector<std::unique_ptr<Invalidator>> invs;
-    for (size_t i = 0; i < types.size(); ++i) {
-      InvalidatorConfig cfg;
-      cfg.target = target;
-      cfg.cache_hva = pages[i % pages.size()];  // several invalidators rotate over the writers
-      cfg.hold = hold;
-      cfg.listener = &vm;
-      cfg.verify_every = 16;  // verification costs syscalls per step: sample it
-      invs.push_back(make_invalidator(types[i], region, cfg));
-    }
-    InvalidatorRunner runner(std::move(invs), placement.invalidator_pus, RunnerOptions{rate});
-
-    std::vector<std::unique_ptr<CoRunner>> corunners;
-    if (params.co_runner)
-      for (int pu : placement.co_runner_pus) corunners.push_back(std::make_unique<CoRunner>(pu));
-
-    {
-      // The reader starts first: the guest boots and checks the page magic before events flow.
-      std::unique_ptr<HostReader> host_reader;
-      std::unique_ptr<GuestReader> guest_reader;
-      if (out.reader_kind == "guest") {
-        GuestReaderOptions go;
-        go.data_hva = region.hva();
-        go.pages = pages.size();
-        go.record_offset = cache_page::kRecord;
-        go.time_limit = params.run.duration + std::chrono::seconds(30);
-        guest_reader = std::make_unique<GuestReader>(go);
-      } else {
-        host_reader = std::make_unique<HostReader>(pages);
-      }
-      WriterThreads wt;
-      wt.results.resize(caches.size());
-      wt.errors.resize(caches.size());
-      for (size_t w = 0; w < caches.size(); ++w) {
-        WriterConfig wc;
-        wc.index = static_cast<int>(w);
-        wc.pu = placement.vcpu_pus[w];
-        wc.checker = params.no_checker ? nullptr : &checker;
-        wc.go = &wt.go;
-        wc.stop = &wt.stop;
-        wt.threads.emplace_back([&, w, wc] {
-          try {
-            wt.results[w] = run_writer(*caches[w], wc);
-          } catch (...) {
-            wt.errors[w] = std::current_exception();
-            request_stop();
-          }
-        });
-      }
-      runner.start();
-      wt.go.store(true, std::memory_order_release);
-      const Deadline deadline(params.run.duration);
-      // A reader guest that ended early (hung, asserted) ends the run: its counts stop there.
-      while (!deadline.expired() && !stop_requested() && (!guest_reader || guest_reader->running()))
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      wt.join();
-      runner.stop();
-      if (guest_reader) {
-        GuestReaderResult g = guest_reader->stop();
-        out.reader = g.counts;
-        out.reader_vcpu = std::move(g.vcpu);
-        out.reader_hung = g.hung;
-        out.reader_problem = g.hung ? g.hung_reason : "";
-        if (!g.hung && !out.reader_vcpu.ok()) kvm::throw_on_failure({out.reader_vcpu});
-      } else {
-        out.reader = host_reader->stop();
-      }
-      for (auto& e : wt.errors)
-        if (e) std::rethrow_exception(e);
-      out.writers = std::move(wt.results);
-    }
-    for (size_t i = 0; i < corunners.size(); ++i) {
-      const double r = corunners[i]->stop();
-      const double a = alone[corunners[i]->pu()];
-      corunner_rates.push_back(a > 0 ? r / a : 0);
-    }
-    runner.add_counters(rec);
-
-    cs = checker.stats();
-    ns = vm.stats();
-    for (auto& c : caches) {
-      total += c->stats();
-      halt_poll_max = std::max(halt_poll_max, c->halt_poll_ns());
-      audit_violations += c->audit().violations();
-      c->deactivate();
-    }
-    live_after = resolver.live_mappings();
-    bad_unmaps = resolver.bad_unmaps();
+    CacheWriterGroup writers(model, rig.placement().vcpu_pus, !params.no_checker);
+    writers.go();
+    phase.wait(params.run.duration);
+    writers.join();
+    phase.end();
+    out.writers = writers.results();
   }
-  out.leaks.after = count_resources();
+  take_reader_outcome(out, reader.outcome());
+  const double corunner_progress = rig.co_runners() ? rig.co_runners()->mean_progress() : 0;
+  BenchmarkRecord invalidator_counters;
+  add_invalidator_counters(invalidator_counters, rig);
+  const CacheModelTotals model_totals = model.finish();
+  out.leaks = rig.teardown();
 
-  // Verdicts. hook=end breaches are unsafe by design (labelled, not failing); so are the
-  // reader's observations in such a run, since the breach is what loses the writes.
-  const bool unsafe = unsafe_by_design(policy);
-  uint64_t timeouts = 0, failures = 0, null_skips = 0, waits = 0, page_behind = 0, iterations = 0;
-  double seconds = 0, task_ns = 0, csw = 0, wait_cpu = 0, cycles = 0;
-  bool perf_ok = true, cycles_ok = !out.writers.empty();
-  std::string cycles_reason;
-  for (const WriterResult& w : out.writers) {
-    latency.merge(w.latency);
-    timeouts += w.timeouts;
-    failures += w.failures;
-    null_skips += w.null_skips;
-    waits += w.waits;
-    page_behind += w.page_behind;
-    iterations += w.iterations;
-    seconds = std::max(seconds, w.seconds);
-    wait_cpu += static_cast<double>(w.wait_cpu_ns);
-    if (w.task_clock_ns < 0 || w.context_switches < 0) perf_ok = false;
-    task_ns += w.task_clock_ns;
-    csw += w.context_switches;
-    if (w.cycles < 0) {
-      cycles_ok = false;
-      cycles_reason = w.cycles_reason;
-    }
-    cycles += w.cycles;
-  }
-  const uint64_t reader_anomalies = out.reader.anomalies();
-  const uint64_t reader_violations = (out.reader_judged && !unsafe) ? reader_anomalies : 0;
-  out.unsafe_violations = cs.unsafe_violations + ((out.reader_judged && unsafe) ? reader_anomalies : 0);
-  out.violations = cs.violations() + reader_violations + out.leaks.violations() + audit_violations + timeouts +
-                   failures + live_after + bad_unmaps + (out.reader_hung ? 1 : 0);
-
-  const double ops = static_cast<double>(total.refreshes);
-  rec.name = cache_record_name(params, out.reader_kind);
-  rec.iterations = static_cast<int64_t>(total.refreshes);
-  rec.threads = params.writers;
-  rec.real_time_ns = latency.mean();
-  rec.cpu_time_ns = per(wait_cpu, static_cast<double>(waits));
-  rec.label = stop_requested() ? "interrupted" : (unsafe ? "unsafe by design (hook=end)" : "");
-  add_latency_counters(rec, latency);
-  auto& c = rec.counters;
-  c["ops_per_s"] = per(ops, seconds);
-  c["retries_per_op"] = per(static_cast<double>(total.retries), ops);
-  c["hva_to_pfn_per_op"] = per(static_cast<double>(total.hva_to_pfn), ops);
-  c["cpu_ns_per_op"] = rec.cpu_time_ns;
-  if (perf_ok) {
-    c["context_switches_per_op"] = per(csw, ops);
-    c["thread_task_clock_ns_per_op"] = per(task_ns, ops);
-  }
-  if (cycles_ok) c["thread_cycles_per_op"] = per(cycles, ops);
-  if (params.co_runner) {
-    double sum = 0;
-    for (double r : corunner_rates) sum += r;
-    c["corunner_progress"] = per(sum, static_cast<double>(corunner_rates.size()));
-  }
-  c["violations"] = static_cast<double>(out.violations);
-  c["unsafe_violations"] = static_cast<double>(out.unsafe_violations);
-  c["uses"] = static_cast<double>(iterations);
-  c["waits"] = static_cast<double>(waits);
-  c["refresh_timeouts"] = static_cast<double>(timeouts);
-  c["refresh_failures"] = static_cast<double>(failures);
-  c["checker_accesses"] = static_cast<double>(cs.accesses);
-  c["checker_use_after_start"] = static_cast<double>(cs.use_after_start);
-  c["checker_stale"] = static_cast<double>(cs.stale);
-  c["checker_null_khva"] = static_cast<double>(cs.null_khva + null_skips);
-  c["checker_unverifiable"] = static_cast<double>(cs.unverifiable);
-  c["audit_violations"] = static_cast<double>(audit_violations);
-  c["leaked_fds"] = static_cast<double>(out.leaks.leaked_fds());
-  c["leaked_mappings"] = static_cast<double>(out.leaks.leaked_mappings() + live_after);
-  c["reader_events"] = static_cast<double>(out.reader.events);
-  c["reader_lost"] = static_cast<double>(out.reader.lost);
-  c["reader_repeated"] = static_cast<double>(out.reader.repeated);
-  c["reader_out_of_order"] = static_cast<double>(out.reader.out_of_order);
-  c["reader_torn"] = static_cast<double>(out.reader.torn);
-  c["reader_backwards"] = static_cast<double>(out.reader.backwards);
-  c["reader_records"] = static_cast<double>(out.reader.records);
-  c["reader_reacks"] = static_cast<double>(out.reader.reacks);
-  c["reader_judged"] = out.reader_judged ? 1 : 0;
-  c["reader_sweeps"] = static_cast<double>(out.reader.sweeps);
-  c["reader_events_per_s"] = per(static_cast<double>(out.reader.events), seconds);
-  c["reader_guest"] = out.reader_kind == "guest" ? 1 : 0;
-  if (out.reader_kind == "guest") {
-    const kvm::VcpuRunResult& v = out.reader_vcpu;
-    c["reader_hung"] = out.reader_hung ? 1 : 0;
-    c["reader_idle_exits"] = static_cast<double>(v.idle_exits);
-    c["reader_vcpu_cpu_share"] = per(v.cpu_ns, v.elapsed_ns);  // of one PU, guest + KVM + VMM
-    add_kvm_stat_counters(rec, v.stats, {});                   // the reader vCPU's stat deltas
-  }
-  c["writer_page_behind"] = static_cast<double>(page_behind);
-  c["notifier_invalidations"] = static_cast<double>(ns.starts);
-  c["caches_invalidated"] = static_cast<double>(ns.caches_invalidated);
-  c["wake_syscalls"] = static_cast<double>(ns.wake_syscalls);
-  c["spin_ns"] = static_cast<double>(total.spin_ns);
-  c["yields"] = static_cast<double>(total.yields);
-  c["sleeps"] = static_cast<double>(total.sleeps);
-  c["wakeups"] = static_cast<double>(total.wakeups);
-  c["invalid_wakeups"] = static_cast<double>(total.invalid_wakeups);
-  c["polls_successful"] = static_cast<double>(total.polls_successful);
-  c["polls_invalid"] = static_cast<double>(total.polls_invalid);
-  c["halt_poll_ns"] = static_cast<double>(halt_poll_max);
-  c["wait_ns_per_op"] = per(static_cast<double>(total.wait_ns), ops);
-  rec.histograms["latency"] = latency;
-
-  nlohmann::json writer_pus = nlohmann::json::array();
-  for (int pu : placement.vcpu_pus) writer_pus.push_back(pu);
-  nlohmann::json inval_pus = nlohmann::json::array();
-  for (int pu : placement.invalidator_pus) inval_pus.push_back(pu);
-  out.run = run_context("cache", params.run,
-                        {{"strategy", params.strategy},
-                         {"hook", params.hook},
-                         {"filter", params.filter},
-                         {"check", params.check},
-                         {"invalidator", params.invalidator},
-                         {"target", params.target},
-                         {"rate", params.rate},
-                         {"hold", params.hold},
-                         {"writers", params.writers},
-                         {"co_runner", params.co_runner},
-                         {"overcommit", params.overcommit},
-                         {"checker", !params.no_checker},
-                         {"bug", params.bug},
-                         {"reader", out.reader_kind},
-                         {"reader_reason", out.reader_reason},
-                         {"unsafe_by_design", unsafe},
-                         {"placement", out.placement},
-                         {"writer_pus", writer_pus},
-                         {"invalidator_pus", inval_pus},
-                         {"cpu_ns_per_op_source", "CLOCK_THREAD_CPUTIME_ID around each wait"},
-                         {"cycles", cycles_ok ? "counted (thread_cycles_per_op)" : "unavailable: " + cycles_reason},
-                         {"leaks", out.leaks.describe()},
-                         {"interrupted", stop_requested()}});
+  const bool unsafe = unsafe_by_design(setup.policy);
+  const WriterTotals writer_totals = sum_writers(out.writers);
+  judge_cache_run(out, writer_totals, model_totals, unsafe);
+  out.record = cache_record(params, out, writer_totals, model_totals, corunner_progress, unsafe, phase.interrupted(),
+                            std::move(invalidator_counters));
+  out.run = cache_run_json(params, out, rig.placement(), writer_totals, unsafe, phase.interrupted());
   return out;
 }
 
@@ -437,9 +211,7 @@ void add_cache_scenario(CLI::App& run, int& exit_code) {
   cmd->callback([p, &exit_code] {
     finalize_run_options(p->run);
     const CacheResult r = run_cache(*p);
-    if (!p->run.quiet) print_cache_table(r);
-    write_run_result(p->run, r.run, {r.record});
-    exit_code = r.violations > 0 ? kExitFailure : kExitOk;
+    exit_code = report_run(p->run, r.run, r.record, r.violations, [&] { print_cache_table(r); });
   });
 }
 

@@ -1,5 +1,7 @@
 #include "scenarios/kvm_metrics.hpp"
 
+#include <fmt/format.h>
+
 #include "common/loglinear.h"
 
 namespace gpc::scenarios {
@@ -26,6 +28,14 @@ const std::vector<std::string>& key_kvm_stats() {
       "exits", "insn_emulation", "signal_exits", "pf_taken", "pf_fixed", "pf_guest",
       "irq_exits", "halt_exits", "remote_tlb_flush", "mmu_shadow_zapped", "pages_4k", "pages_2m"};
   return names;
+}
+
+void print_kvm_stats_line(const std::map<std::string, double>& counters) {
+  std::string stats;
+  for (const std::string& name : key_kvm_stats())
+    if (auto it = counters.find("kvm_" + name); it != counters.end())
+      stats += fmt::format("  {} {:.0f}", name, it->second);
+  fmt::print("KVM stats (deltas):{}\n", stats);
 }
 
 }  // namespace gpc::scenarios

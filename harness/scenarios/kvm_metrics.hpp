@@ -23,4 +23,7 @@ Histogram read_guest_histogram(const kvm::GuestVm& vm, uint64_t gpa);
 // The stats a table shows (when present), in this order.
 const std::vector<std::string>& key_kvm_stats();
 
+// "KVM stats (deltas):  exits 123  ..." from a record's kvm_<stat> counters, key_kvm_stats() order.
+void print_kvm_stats_line(const std::map<std::string, double>& counters);
+
 }  // namespace gpc::scenarios

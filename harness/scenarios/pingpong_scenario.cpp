@@ -12,6 +12,8 @@
 #include "kvm/guest_vm.hpp"
 #include "kvm/vcpu_supervisor.hpp"
 #include "scenarios/kvm_metrics.hpp"
+#include "scenarios/layer_k_vm.hpp"
+#include "scenarios/scenario_record.hpp"
 
 namespace gpc::scenarios {
 
@@ -20,15 +22,10 @@ PingpongResult run_pingpong(const PingpongParams& params) {
   const Placement placement = plan_layer_k(params.vcpus, 0, params.placement);
   const std::vector<int>& pus = placement.vcpu_pus;
 
+  // No rig: no guest memory, invalidators or observers; the exits are the whole run.
   kvm::Kvm kvm;
   kvm::GuestVm g(kvm, {"pingpong", params.vcpus, nullptr});
   kvm::BinaryStats vm_stats(g.vm().stats_fd());
-  std::vector<std::unique_ptr<kvm::VcpuThread>> threads;
-  std::vector<kvm::VcpuThread*> raw;
-  for (int i = 0; i < params.vcpus; ++i) {
-    threads.push_back(std::make_unique<kvm::VcpuThread>(g.vcpu(i), pus[static_cast<size_t>(i)]));
-    raw.push_back(threads.back().get());
-  }
   kvm::SupervisorOptions o;
   o.run.host_deadline = params.run.duration;  // the guest loops until the host stops it
   o.run.time_exits = true;
@@ -36,15 +33,13 @@ PingpongResult run_pingpong(const PingpongParams& params) {
   o.watchdog = std::chrono::seconds(2);
 
   const kvm::StatsSnapshot vm_before = vm_stats.read();
-  const auto results = kvm::run_vcpus(raw, o);
+  const auto results = run_guests(g, pus, o);
   const auto vm_delta = kvm::stats_delta(vm_before, vm_stats.read());
-  threads.clear();
   kvm::throw_on_failure(results);
 
   PingpongResult out;
   out.pus = pus;
   out.interrupted = stop_requested();
-  std::map<std::string, double> vcpu_stats;
   uint64_t total = 0;
   double seconds = 0, cpu_ns = 0;
   for (const auto& r : results) {
@@ -53,21 +48,16 @@ PingpongResult run_pingpong(const PingpongParams& params) {
     total += r.bench_exits;
     seconds = std::max(seconds, r.elapsed_ns / 1e9);
     cpu_ns += r.cpu_ns;
-    kvm::accumulate_stats(vcpu_stats, r.stats);
   }
-  BenchmarkRecord& rec = out.record;
-  rec.name = fmt::format("pingpong/vcpus:{}", params.vcpus);
-  rec.iterations = static_cast<int64_t>(total);
-  rec.threads = params.vcpus;
-  rec.real_time_ns = out.round_trip.mean();
-  rec.cpu_time_ns = total ? cpu_ns / static_cast<double>(total) : 0;
-  rec.label = out.interrupted ? "interrupted" : "";
-  add_latency_counters(rec, out.round_trip);
-  rec.counters["ops_per_s"] = seconds > 0 ? static_cast<double>(total) / seconds : 0;
-  rec.counters["cpu_ns_per_op"] = rec.cpu_time_ns;
-  rec.counters["violations"] = 0;
-  add_kvm_stat_counters(rec, vcpu_stats, vm_delta);
-  rec.histograms["latency"] = out.round_trip;
+  RecordCore core;
+  core.name = fmt::format("pingpong/vcpus:{}", params.vcpus);
+  core.threads = params.vcpus;
+  core.iterations = total;
+  core.ops_per_s = per(static_cast<double>(total), seconds);
+  core.cpu_ns_per_op = per(cpu_ns, static_cast<double>(total));
+  core.interrupted = out.interrupted;
+  out.record = make_record(core, out.round_trip);
+  add_kvm_stat_counters(out.record, summed_vcpu_stats(results), vm_delta);
   out.run = run_context("pingpong", params.run,
                         {{"vcpus", params.vcpus},
                          {"pus", pus},

@@ -8,6 +8,7 @@
 
 #include "common/histogram.hpp"
 #include "results/result_file.hpp"
+#include "scenarios/placement_plan.hpp"
 #include "scenarios/run_options.hpp"
 
 namespace gpc::scenarios {

@@ -9,12 +9,15 @@
 
 #include "common/errors.hpp"
 #include "common/loglinear.h"
-#include "common/stop.hpp"
 #include "gpc_guest/abi.h"
 #include "kvm/binary_stats.hpp"
 #include "kvm/guest_vm.hpp"
 #include "kvm/vcpu_supervisor.hpp"
 #include "scenarios/kvm_metrics.hpp"
+#include "scenarios/layer_k_vm.hpp"
+#include "scenarios/measurement_phase.hpp"
+#include "scenarios/rig.hpp"
+#include "scenarios/scenario_record.hpp"
 
 namespace gpc::scenarios {
 namespace {
@@ -26,7 +29,7 @@ static_assert(GPC_LL_BUCKETS * sizeof(uint64_t) <= GPC_GUEST_HIST_STRIDE);
 static_assert(GPC_GUEST_HIST_GPA + GPC_GUEST_MAX_VCPUS * GPC_GUEST_HIST_STRIDE <= GPC_GUEST_CODE_GPA);
 static_assert(GPC_PVC_COUNT <= GPC_UCALL_MAX_VALUES);
 
-std::string record_name(const PvclockParams& p) {
+std::string pvclock_record_name(const PvclockParams& p) {
   return fmt::format("pvclock/vcpus:{}", p.vcpus) + invalidation_name_part(p);
 }
 
@@ -65,160 +68,155 @@ uint64_t PvclockResult::violations() const {
   return v;
 }
 
+namespace {
+
+// The rig's subject: the VM with vCPU i's pvclock page at the start of its data area and
+// its latency histogram in low memory, every guest ending itself at the run's duration.
+LayerKVm& build_pvclock_vm(Rig& rig, const PvclockParams& params) {
+  GuestRegion& region = rig.set_memory(make_data_region(params));
+  LayerKVm& vm = rig.set_subject(std::make_unique<LayerKVm>(kvm::Kvm(), "pvclock", params.vcpus, region));
+  for (int i = 0; i < params.vcpus; ++i) {
+    gpc_guest_boot& b = vm.guest().boot(i);
+    b.duration_ns = static_cast<uint64_t>(params.run.duration.count());
+    b.sync_interval_ns = static_cast<uint64_t>(params.sync_interval.count());
+    b.pvclock_gpa = kvm::GuestVm::data_gpa(i) + kPvclockOffset;
+    b.hist_gpa = GPC_GUEST_HIST_GPA + uint64_t(i) * GPC_GUEST_HIST_STRIDE;
+    b.inval_marker_gpa = params.invalidators.empty() ? 0 : GPC_GUEST_MARKER_GPA;
+  }
+  return vm;
+}
+
+// KVM_GET_CLOCK before and after the run: a complete run's last guest time lies inside.
+struct ClockWindow {
+  uint64_t before = 0, after = 0;
+};
+
+// One vCPU's counts from its REPORT (or last SYNC) and its histogram in guest memory.
+PvclockVcpuResult pvclock_vcpu(const kvm::VcpuRunResult& r, const kvm::GuestVm& guest, ClockWindow clock,
+                               uint64_t& clock_outside) {
+  PvclockVcpuResult v;
+  v.vcpu = r.vcpu;
+  v.pu = r.pu;
+  if (const kvm::Ucall* u = final_counts(r); u && u->values.size() == GPC_PVC_COUNT) {
+    const auto& c = u->values;
+    v.updates = c[GPC_PVC_UPDATES];
+    v.odd = c[GPC_PVC_ODD];
+    v.backwards = c[GPC_PVC_BACKWARDS];
+    v.stale = c[GPC_PVC_STALE];
+    v.retries = c[GPC_PVC_RETRIES];
+    v.unstable_backwards = c[GPC_PVC_UNSTABLE_BACK];
+    v.max_ns = c[GPC_PVC_MAX_NS];
+    v.last_ns = c[GPC_PVC_LAST_NS];
+    v.disturbed = c[GPC_PVC_DISTURBED];
+    v.zeroed = c[GPC_PVC_ZEROED];
+    if (r.report && (v.last_ns < clock.before || v.last_ns > clock.after)) ++clock_outside;
+  }
+  v.latency = read_guest_histogram(guest, guest.boot(r.vcpu).hist_gpa);
+  v.seconds = r.elapsed_ns / 1e9;
+  v.cpu_ns = r.cpu_ns;
+  return v;
+}
+
+// Sums over the vCPUs, for the record.
+struct PvclockTotals {
+  Histogram latency;
+  double cpu_ns = 0, seconds = 0;
+  uint64_t updates = 0, retries = 0, unstable = 0, max_ns = 0, disturbed = 0, zeroed = 0;
+  uint64_t odd = 0, stale = 0, backwards = 0;
+};
+
+PvclockTotals pvclock_totals(const std::vector<PvclockVcpuResult>& vcpus) {
+  PvclockTotals t;
+  for (const PvclockVcpuResult& v : vcpus) {
+    t.latency.merge(v.latency);
+    t.cpu_ns += v.cpu_ns;
+    t.seconds = std::max(t.seconds, v.seconds);
+    t.updates += v.updates;
+    t.retries += v.retries;
+    t.unstable += v.unstable_backwards;
+    t.max_ns = std::max(t.max_ns, v.max_ns);
+    t.disturbed += v.disturbed;
+    t.zeroed += v.zeroed;
+    t.odd += v.odd;
+    t.stale += v.stale;
+    t.backwards += v.backwards;
+  }
+  return t;
+}
+
+// The common record plus pvclock's own counters: which invariant broke, the guests'
+// version retries, what the invalidators disturbed, and the KVM stat deltas.
+BenchmarkRecord pvclock_record(const PvclockParams& params, const PvclockResult& out, const Rig& rig,
+                               const std::map<std::string, double>& vcpu_stats,
+                               const std::map<std::string, double>& vm_delta) {
+  const PvclockTotals t = pvclock_totals(out.vcpus);
+  RecordCore core;
+  core.name = pvclock_record_name(params);
+  core.threads = params.vcpus;
+  core.iterations = t.updates;
+  core.ops_per_s = per(static_cast<double>(t.updates), t.seconds);
+  core.cpu_ns_per_op = per(t.cpu_ns, static_cast<double>(t.updates));
+  core.violations = out.violations();
+  core.interrupted = out.interrupted;
+  BenchmarkRecord rec = make_record(core, t.latency);
+  auto& c = rec.counters;
+  c["max_ns"] = static_cast<double>(t.max_ns);  // exact; the histogram rounds up
+  c["odd_reads"] = static_cast<double>(t.odd);
+  c["stale_reads"] = static_cast<double>(t.stale);
+  c["backward_steps"] = static_cast<double>(t.backwards);
+  c["clock_outside"] = static_cast<double>(out.clock_outside);
+  c["version_retries"] = static_cast<double>(t.retries);
+  c["unstable_backward_steps"] = static_cast<double>(t.unstable);
+  if (!params.invalidators.empty()) {
+    c["disturbed_reads"] = static_cast<double>(t.disturbed);
+    c["zeroed_reads"] = static_cast<double>(t.zeroed);
+  }
+  add_layer_k_counters(rec, rig, vcpu_stats, vm_delta);
+  return rec;
+}
+
+}  // namespace
+
 PvclockResult run_pvclock(const PvclockParams& params) {
   if (params.vcpus < 1) throw UsageError("--vcpus must be at least 1");
   validate_invalidation(params, GPC_GUEST_DATA_SIZE, "the guest data slot");
-  const int n_inval = static_cast<int>(params.invalidators.size());
-  const Placement placement = plan_layer_k(params.vcpus, n_inval, params.placement);
-
+  Rig rig(plan_layer_k(params.vcpus, static_cast<int>(params.invalidators.size()), params.placement));
   // Probe every invalidator before anything is built: a combination that cannot run here
   // ends the run with probe()'s reason (exit 2).
   require_invalidators_run(params, "pvclock page", [&](InvalidatorType t) {
     return probe_pvclock_invalidator(t, params.target, params.backing);
   });
+  LayerKVm& vm = build_pvclock_vm(rig, params);
+  // No listener: the kernel's own MMU notifier fires inside each syscall. The `cache`
+  // target is vCPU 0's pvclock page; every type announces its steps in the marker.
+  uint64_t* marker = vm.marker();
+  rig.set_invalidators(make_data_slot_invalidators(params, rig.memory(),
+                                                   reinterpret_cast<uintptr_t>(vm.guest().data_hva(0)) + kPvclockOffset,
+                                                   true, [marker](InvalidatorType) { return marker; }),
+                       params.rate_hz);
+  kvm::SupervisorOptions supervision = self_ending_guests(vm.guest(), params.run.duration);
+  supervision.watchdog = params.watchdog;
 
-  const std::unique_ptr<GuestRegion> region = make_data_region(params);
-  kvm::Kvm kvm;
-  kvm::GuestVm g(kvm, {"pvclock", params.vcpus, region->data()});
-  auto* marker = g.vm().gpa_ptr<uint64_t>(GPC_GUEST_MARKER_GPA);
-  *marker = 0;
-  for (int i = 0; i < params.vcpus; ++i) {
-    gpc_guest_boot& b = g.boot(i);
-    b.duration_ns = static_cast<uint64_t>(params.run.duration.count());
-    b.sync_interval_ns = static_cast<uint64_t>(params.sync_interval.count());
-    b.pvclock_gpa = kvm::GuestVm::data_gpa(i) + kPvclockOffset;
-    b.hist_gpa = GPC_GUEST_HIST_GPA + uint64_t(i) * GPC_GUEST_HIST_STRIDE;
-    b.inval_marker_gpa = n_inval > 0 ? GPC_GUEST_MARKER_GPA : 0;
-  }
-  kvm::BinaryStats vm_stats(g.vm().stats_fd());
-
-  // Invalidators: no listener (the kernel's own MMU notifier fires inside each syscall);
-  // the `cache` target is vCPU 0's pvclock page.
-  InvalidatorRunner runner(
-      make_data_slot_invalidators(params, *region, reinterpret_cast<uintptr_t>(g.data_hva(0)) + kPvclockOffset,
-                                  true, [marker](InvalidatorType) { return marker; }),
-      placement.invalidator_pus, RunnerOptions{params.rate_hz});
-
-  std::vector<std::unique_ptr<kvm::VcpuThread>> threads;
-  std::vector<kvm::VcpuThread*> raw;
-  for (int i = 0; i < params.vcpus; ++i) {
-    threads.push_back(std::make_unique<kvm::VcpuThread>(g.vcpu(i), placement.vcpu_pus[static_cast<size_t>(i)]));
-    raw.push_back(threads.back().get());
-  }
-
-  kvm::SupervisorOptions o;
-  // The guests end themselves at the duration (on their pvclock); this bound only
-  // catches runs that do not, with room for a machine busy with other work.
-  o.time_limit = params.run.duration + std::max<Nanos>(std::chrono::seconds(5), params.run.duration / 2);
-  o.watchdog = params.watchdog;
-  o.request_guest_stop = [&g] { g.request_guest_stop(); };
-
-  const kvm::StatsSnapshot vm_before = vm_stats.read();
-  const uint64_t clock_before = g.vm().get_clock().clock;
-  if (n_inval > 0) runner.start();
-  std::vector<kvm::VcpuRunResult> results;
-  try {
-    results = kvm::run_vcpus(raw, o);
-  } catch (...) {
-    try {
-      runner.stop();
-    } catch (...) {  // the vCPUs' error is the one to report
-    }
-    throw;
-  }
-  runner.stop();  // rethrows an invalidator thread's error
-  const uint64_t clock_after = g.vm().get_clock().clock;
-  const auto vm_delta = kvm::stats_delta(vm_before, vm_stats.read());
-  threads.clear();  // vCPU threads end here, before the VM
+  const kvm::StatsSnapshot vm_before = vm.stats();
+  ClockWindow clock{vm.vm().get_clock().clock, 0};
+  MeasurementPhase phase(rig);
+  const std::vector<kvm::VcpuRunResult> results = run_guests(vm.guest(), rig.placement().vcpu_pus, supervision);
+  phase.end();  // rethrows an invalidator thread's error
+  clock.after = vm.vm().get_clock().clock;
+  const auto vm_delta = kvm::stats_delta(vm_before, vm.stats());
   kvm::throw_on_failure(results);
 
   PvclockResult out;
-  out.placement = placement;
-  out.invalidators = runner.stats();
-  out.interrupted = stop_requested();
-  std::map<std::string, double> vcpu_stats;
-  Histogram all;
-  double cpu_ns = 0, seconds = 0;
-  for (const kvm::VcpuRunResult& r : results) {
-    PvclockVcpuResult v;
-    v.vcpu = r.vcpu;
-    v.pu = r.pu;
-    // REPORT at the end of a complete run; the last SYNC when Ctrl-C cut it short.
-    const kvm::Ucall* u = r.report ? &*r.report
-                          : (r.last_ucall && r.last_ucall->kind == kvm::UcallKind::Sync) ? &*r.last_ucall
-                                                                                          : nullptr;
-    if (u && u->values.size() == GPC_PVC_COUNT) {
-      const auto& c = u->values;
-      v.updates = c[GPC_PVC_UPDATES];
-      v.odd = c[GPC_PVC_ODD];
-      v.backwards = c[GPC_PVC_BACKWARDS];
-      v.stale = c[GPC_PVC_STALE];
-      v.retries = c[GPC_PVC_RETRIES];
-      v.unstable_backwards = c[GPC_PVC_UNSTABLE_BACK];
-      v.max_ns = c[GPC_PVC_MAX_NS];
-      v.last_ns = c[GPC_PVC_LAST_NS];
-      v.disturbed = c[GPC_PVC_DISTURBED];
-      v.zeroed = c[GPC_PVC_ZEROED];
-      if (r.report && (v.last_ns < clock_before || v.last_ns > clock_after)) ++out.clock_outside;
-    }
-    v.latency = read_guest_histogram(g, g.boot(r.vcpu).hist_gpa);
-    v.seconds = r.elapsed_ns / 1e9;
-    v.cpu_ns = r.cpu_ns;
-    all.merge(v.latency);
-    cpu_ns += r.cpu_ns;
-    seconds = std::max(seconds, v.seconds);
-    kvm::accumulate_stats(vcpu_stats, r.stats);
-    out.vcpus.push_back(std::move(v));
-  }
-
-  uint64_t updates = 0, retries = 0, unstable = 0, max_ns = 0, disturbed = 0, zeroed = 0;
-  for (const auto& v : out.vcpus) {
-    updates += v.updates;
-    retries += v.retries;
-    unstable += v.unstable_backwards;
-    max_ns = std::max(max_ns, v.max_ns);
-    disturbed += v.disturbed;
-    zeroed += v.zeroed;
-  }
-  BenchmarkRecord& rec = out.record;
-  rec.name = record_name(params);
-  rec.iterations = static_cast<int64_t>(updates);
-  rec.threads = params.vcpus;
-  rec.real_time_ns = all.mean();
-  rec.cpu_time_ns = updates ? cpu_ns / static_cast<double>(updates) : 0;
-  rec.label = out.interrupted ? "interrupted" : "";
-  add_latency_counters(rec, all);
-  rec.counters["max_ns"] = static_cast<double>(max_ns);  // exact; the histogram rounds up
-  rec.counters["ops_per_s"] = seconds > 0 ? static_cast<double>(updates) / seconds : 0;
-  rec.counters["cpu_ns_per_op"] = rec.cpu_time_ns;
-  rec.counters["violations"] = static_cast<double>(out.violations());
-  // which invariant, when one broke
-  uint64_t odd = 0, stale = 0, backwards = 0;
-  for (const auto& v : out.vcpus) odd += v.odd, stale += v.stale, backwards += v.backwards;
-  rec.counters["odd_reads"] = static_cast<double>(odd);
-  rec.counters["stale_reads"] = static_cast<double>(stale);
-  rec.counters["backward_steps"] = static_cast<double>(backwards);
-  rec.counters["clock_outside"] = static_cast<double>(out.clock_outside);
-  rec.counters["version_retries"] = static_cast<double>(retries);
-  rec.counters["unstable_backward_steps"] = static_cast<double>(unstable);
-  if (n_inval > 0) {
-    rec.counters["disturbed_reads"] = static_cast<double>(disturbed);
-    rec.counters["zeroed_reads"] = static_cast<double>(zeroed);
-    runner.add_counters(rec);
-  }
-  add_kvm_stat_counters(rec, vcpu_stats, vm_delta);
-  rec.histograms["latency"] = all;
-
-  nlohmann::json run_params = {{"vcpus", params.vcpus},
-                                {"pus", placement.vcpu_pus},
-                                {"pinning", pinning_json(placement)},
-                                {"smt", params.placement.smt},
-                                {"overcommit", params.placement.overcommit},
-                                {"cache_gpa", kvm::GuestVm::data_gpa(0) + kPvclockOffset},
-                                {"sync_interval_ns", params.sync_interval.count()},
-                                {"interrupted", out.interrupted}};
-  run_params.update(invalidation_json(params, *region));
-  out.run = run_context("pvclock", params.run, run_params);
+  out.placement = rig.placement();
+  out.invalidators = rig.invalidators() ? rig.invalidators()->stats() : std::vector<InvalidatorStats>{};
+  out.interrupted = phase.interrupted();
+  for (const kvm::VcpuRunResult& r : results) out.vcpus.push_back(pvclock_vcpu(r, vm.guest(), clock, out.clock_outside));
+  out.record = pvclock_record(params, out, rig, summed_vcpu_stats(results), vm_delta);
+  nlohmann::json run = layer_k_run_json(params.vcpus, out.placement, params.placement,
+                                        kvm::GuestVm::data_gpa(0) + kPvclockOffset, out.interrupted);
+  run["sync_interval_ns"] = params.sync_interval.count();
+  run.update(invalidation_json(params, rig.memory()));
+  out.run = run_context("pvclock", params.run, run);
   return out;
 }
 
@@ -247,11 +245,7 @@ void print_pvclock_table(const PvclockResult& r) {
     fmt::print("disturbed = anomalous guest reads while an invalidator step overlapped the update (the host's own "
                "copy or zeroing, not violations); zeroed = of those, reads of a zeroed page\n");
   }
-  std::string stats;
-  for (const std::string& name : key_kvm_stats())
-    if (auto it = c.find("kvm_" + name); it != c.end())
-      stats += fmt::format("  {} {:.0f}", name, it->second);
-  fmt::print("KVM stats (deltas):{}\n", stats);
+  print_kvm_stats_line(c);
   fmt::print("latency = guest TSC around one MSR_KVM_SYSTEM_TIME_NEW write (the kvmclock update)\n");
 }
 
@@ -274,9 +268,7 @@ void add_pvclock_scenario(CLI::App& run, int& exit_code) {
     finalize_run_options(params->run);
     apply_invalidation_flags(*text, *params);
     const PvclockResult r = run_pvclock(*params);
-    if (!params->run.quiet) print_pvclock_table(r);
-    write_run_result(params->run, r.run, {r.record});
-    exit_code = r.violations() > 0 ? kExitFailure : kExitOk;
+    exit_code = report_run(params->run, r.run, r.record, r.violations(), [&] { print_pvclock_table(r); });
   });
 }
 

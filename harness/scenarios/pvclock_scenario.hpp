@@ -15,6 +15,7 @@
 #include "invalidators/runner.hpp"
 #include "results/result_file.hpp"
 #include "scenarios/layer_k_invalidation.hpp"
+#include "scenarios/placement_plan.hpp"
 #include "scenarios/run_options.hpp"
 
 namespace gpc::scenarios {

@@ -10,7 +10,6 @@
 
 #include "common/duration.hpp"
 #include "results/result_file.hpp"
-#include "topology/placement.hpp"
 
 namespace gpc::scenarios {
 
@@ -36,24 +35,5 @@ nlohmann::json run_context(const std::string& scenario, const RunOptions& option
 // (no-op when empty).
 void write_run_result(const RunOptions& options, const nlohmann::json& run,
                       std::vector<BenchmarkRecord> records);
-
-// Placement flags of the layer K scenarios (`--smt`, `--overcommit`).
-struct PlacementOptions {
-  bool smt = false;         // pack threads onto SMT siblings before using another core
-  bool overcommit = false;  // let vCPU and invalidator threads share PUs
-};
-void add_placement_options(CLI::App& scenario, PlacementOptions& options);
-
-// The pinning plan of a layer K run, from the topology planner (plan_placement). Every
-// vCPU gets its own PU. Invalidator threads are load, not measurement: without
-// --overcommit they share the PUs left after the vCPUs (at least one), never a vCPU's;
-// with --overcommit the planner wraps all threads around the PUs. Throws the planner's
-// UsageError (exit 2) when the vCPUs plus one invalidator PU do not fit.
-Placement plan_layer_k(int vcpus, int invalidators, const PlacementOptions& options,
-                       const Topology& topology = Topology::system());
-
-// context["run"]["pinning"]: {"vcpus": [PU...], "invalidators": [PU...], "uses_smt",
-// "overcommitted", "numa_nodes", "describe"}.
-nlohmann::json pinning_json(const Placement& placement);
 
 }  // namespace gpc::scenarios

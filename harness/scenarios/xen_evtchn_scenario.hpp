@@ -16,6 +16,7 @@
 #include "results/result_file.hpp"
 #include "scenarios/evtchn_ledger.hpp"
 #include "scenarios/layer_k_invalidation.hpp"
+#include "scenarios/placement_plan.hpp"
 #include "scenarios/run_options.hpp"
 
 namespace gpc::scenarios {
