@@ -23,8 +23,9 @@ namespace gpc::pfncache {
   X(yield_ns)         /* time spent in the yield phase */                             \
   X(sleeps)           /* futex sleeps */                                              \
   X(sleep_ns)         /* time spent asleep */                                         \
-  X(wakeups)          /* futex sleeps that ended before their slice */                \
-  X(invalid_wakeups)  /* woken (or slice over) while the invalidation still pended */ \
+  X(wakeups)          /* futex sleeps ended by a wake of the word */                  \
+  X(invalid_wakeups)  /* ... after which the invalidation still pended (halt_poll_invalid) */ \
+  X(slice_timeouts)   /* sleeps that ran out their block_slice (re-check, not a wakeup) */ \
   X(polls_attempted)  /* haltpoll waits that polled */                                \
   X(polls_successful) /* ... and saw the invalidation end while polling */            \
   X(polls_invalid)    /* ... and had to block (or gave up) after the poll */         \

@@ -28,8 +28,13 @@ class WakeWord {
   // waker bumps the word and then reads the waiter count, both seq_cst).
   void register_waiter() { waiters_.fetch_add(1, std::memory_order_seq_cst); }
   void unregister_waiter() { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
-  // Sleeps while the word still equals `seen`, at most `max`. True if the word changed.
-  bool sleep(uint32_t seen, std::chrono::nanoseconds max);
+  // Sleeps while the word still equals `seen`, at most `max`.
+  enum class Slept {
+    kWoken,     // the word changed (a wake_all, before or during the sleep)
+    kTimedOut,  // `max` ran out with the word unchanged
+    kSpurious,  // the futex returned early with the word unchanged (a signal)
+  };
+  Slept sleep(uint32_t seen, std::chrono::nanoseconds max);
   // Bumps the word; issues FUTEX_WAKE only when someone sleeps (13 µs per call here).
   void wake_all();
   uint32_t waiters() const { return waiters_.load(std::memory_order_seq_cst); }
@@ -132,12 +137,20 @@ WaitResult wait_phased(Pending&& pending, const WaitPhases& plan, WakeWord& word
     }
     auto slice = std::min<std::chrono::nanoseconds>(block_slice, deadline - now);
     const auto t0 = Clock::now();
-    const bool woke = word.sleep(seen, slice);
+    const WakeWord::Slept slept = word.sleep(seen, slice);
     word.unregister_waiter();
     AtomicGpcStats::add(st.sleeps);
     AtomicGpcStats::add(st.sleep_ns, static_cast<uint64_t>((Clock::now() - t0).count()));
-    if (woke) AtomicGpcStats::add(st.wakeups);
-    if (pending()) AtomicGpcStats::add(st.invalid_wakeups);
+    // Only a real wake counts, as in KVM's halt stats: the end of the re-check slice is
+    // the model's own timer (Policy::block_slice), not an event, so it is counted apart.
+    if (slept == WakeWord::Slept::kTimedOut) {
+      AtomicGpcStats::add(st.slice_timeouts);
+    } else if (slept == WakeWord::Slept::kWoken) {
+      AtomicGpcStats::add(st.wakeups);
+      // halt_poll_invalid: woken, yet what we wait for is not there (the count dropped
+      // to zero and another invalidation of this range began before we ran).
+      if (pending()) AtomicGpcStats::add(st.invalid_wakeups);
+    }
   }
 }
 
