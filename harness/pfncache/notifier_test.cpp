@@ -79,6 +79,25 @@ TEST(Notifier, RangeMergesWhileSeveralAreActiveAndResetsAtZero) {
   EXPECT_EQ(f.vm.active_count(), 0);
 }
 
+// Issue 12 item 4: the kernel reads the in-progress count and range with READ_ONCE
+// (gpc_invalidate_in_progress_hva); a poll that took mn_invalidate_lock would contend with
+// every range_start/range_end. Only the count transitions take the lock.
+TEST(Notifier, RangePollsDoNotTakeMnInvalidateLock) {
+  Fixture f(policy(WaitKind::kSpin, Hook::kStart, Filter::kRange));
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);  // the cache is invalid now
+  f.vm.invalidate_range_start(hva(3), hva(4));
+  const uint64_t taken = f.vm.stats().mn_lock_taken;
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(f.vm.range_pending(hva(3)));
+    EXPECT_FALSE(f.vm.pending_for(hva(0)));
+  }
+  EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kOk);  // polls the range while hva(3) pends
+  EXPECT_EQ(f.vm.stats().mn_lock_taken, taken);
+  f.vm.invalidate_range_end(hva(3), hva(4));
+  EXPECT_FALSE(f.vm.range_pending(hva(3)));  // reset to empty at zero
+}
+
 TEST(Gpc, ActivateCheckRefreshDeactivateAndCounters) {
   Fixture f;
   EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kInactive);
