@@ -92,32 +92,47 @@ void Gpc::lock_refresh_mutex(std::unique_lock<std::mutex>& lk) {
   lk.lock();
 }
 
+// Whether an invalidation of [start, end) must invalidate this cache. Caller holds lock_
+// (read or write). hook=start: pfncache.c's `valid && !is_error_noslot_pfn(pfn) && uhva in
+// range`. hook=end (v3 1/5): `needs_invalidation && uhva in range`; v3 as posted also
+// requires a non-error pfn, which misses a refresh that starts from one
+// (Bug::kEndErrorPfn, docs/pfncache-model.md).
+bool Gpc::invalidation_needed(uintptr_t start, uintptr_t end, bool from_end_hook) const {
+  const uintptr_t u = uhva_.load(std::memory_order_relaxed);
+  if (!(start <= u && u < end)) return false;
+  const bool error_pfn = frame_offset_.load(std::memory_order_relaxed) == kNoFrame;
+  if (!from_end_hook) return valid_.load(std::memory_order_relaxed) && !error_pfn;
+  if (policy_.bug == Bug::kEndErrorPfn && error_pfn) return false;
+  return needs_invalidation_.load(std::memory_order_relaxed);
+}
+
 bool Gpc::invalidate(uintptr_t start, uintptr_t end, bool from_end_hook) {
   // Not stoppable: readers leave within a use, and returning here without clearing valid
   // would let the caller move the page under a valid cache (Ctrl-C once produced exactly
   // that: stale writes). Only a reader stuck for the whole bound, which only a broken
   // model does, makes it fail; that is counted as a model violation.
+  //
+  // Look under the read lock first and take the write lock only for a cache that needs
+  // it (21dadfcd665e "KVM: pfncache: check the need for invalidation under read lock
+  // first", Durrant, Feb 2024, in 6.9): unrelated invalidations no longer stall readers.
+  if (!lock_.read_lock_for(kInvalidateLockBound, /*stoppable=*/false)) {
+    invalidate_lock_failures_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const bool needed = invalidation_needed(start, end, from_end_hook);
+  lock_.read_unlock();
+  if (!needed) return false;
   if (!lock_.write_lock(kInvalidateLockBound, /*stoppable=*/false)) {
     invalidate_lock_failures_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  const uintptr_t u = uhva_.load(std::memory_order_relaxed);
-  const bool in_range = start <= u && u < end;
-  bool hit = false;
-  if (from_end_hook) {
-    // v3: every cache whose uhva is in range, valid or mid-refresh, must start over.
-    if (in_range && needs_invalidation_.load(std::memory_order_relaxed)) {
-      needs_invalidation_.store(false, std::memory_order_seq_cst);
-      write_begin();
-      valid_.store(false, std::memory_order_seq_cst);
-      write_end();
-      hit = true;
-    }
-  } else if (in_range && valid_.load(std::memory_order_relaxed)) {
+  // The cache may have changed between the two locks: check again.
+  const bool hit = invalidation_needed(start, end, from_end_hook);
+  if (hit) {
     write_begin();
+    if (from_end_hook) needs_invalidation_.store(false, std::memory_order_seq_cst);
     valid_.store(false, std::memory_order_seq_cst);
     write_end();
-    hit = true;
   }
   lock_.write_unlock();
   // Lockless readers that saw valid==true may still be inside: the notifier must not

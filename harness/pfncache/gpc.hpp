@@ -138,6 +138,7 @@ class Gpc {
   };
   // Called by the notifier walk with the cache listed. True if it invalidated the cache.
   bool invalidate(uintptr_t start, uintptr_t end, bool from_end_hook);
+  bool invalidation_needed(uintptr_t start, uintptr_t end, bool from_end_hook) const;
   RefreshResult refresh_locked(std::optional<uintptr_t> new_uhva, size_t len);
   // Runs with lock_ held for write; returns with it held unless *lock_lost is set.
   RefreshResult hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost);

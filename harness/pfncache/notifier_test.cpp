@@ -7,6 +7,7 @@
 
 #include "common/stop.hpp"
 #include "pfncache/race_fixture.hpp"
+#include "pfncache/sync_point.hpp"
 
 namespace gpc::pfncache {
 namespace {
@@ -96,6 +97,58 @@ TEST(Notifier, RangePollsDoNotTakeMnInvalidateLock) {
   EXPECT_EQ(f.vm.stats().mn_lock_taken, taken);
   f.vm.invalidate_range_end(hva(3), hva(4));
   EXPECT_FALSE(f.vm.range_pending(hva(3)));  // reset to empty at zero
+}
+
+// Issue 12 item 3: since 21dadfcd665e (6.9) the walk looks at each cache under its read
+// lock and write-locks only a valid cache whose uhva is in range. An invalidation of
+// another page must not wait for a reader of this cache (liveness bound, not a timing).
+TEST(Notifier, UnrelatedInvalidationDoesNotWaitForReaders) {
+  Fixture f;
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  SyncPoint reading;
+  std::thread reader([&] {
+    auto g = f.gpc.read_lock();
+    reading.arrive();
+  });
+  ASSERT_TRUE(reading.wait_arrived());
+  std::atomic<bool> started{false};
+  std::thread inv([&] {
+    f.vm.invalidate_range_start(hva(5), hva(6));
+    started = true;
+    f.vm.invalidate_range_end(hva(5), hva(6));
+  });
+  EXPECT_TRUE(eventually([&] { return started.load(); }, std::chrono::seconds(5)))
+      << "an unrelated invalidation waited for the cache's reader";
+  EXPECT_EQ(f.gpc.lock().writers_waiting(), 0u);
+  reading.release();
+  reader.join();
+  inv.join();
+  EXPECT_TRUE(f.gpc.view().valid);
+}
+
+// ... while an invalidation of the cache's own page still waits for the reader, and then
+// invalidates the cache.
+TEST(Notifier, RelatedInvalidationWaitsForReadersThenInvalidates) {
+  Fixture f;
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  SyncPoint reading;
+  std::thread reader([&] {
+    auto g = f.gpc.read_lock();
+    reading.arrive();
+  });
+  ASSERT_TRUE(reading.wait_arrived());
+  std::atomic<bool> started{false};
+  std::thread inv([&] {
+    f.vm.invalidate_range_start(hva(0), hva(1));
+    started = true;
+  });
+  ASSERT_TRUE(eventually([&] { return f.gpc.lock().writers_waiting() > 0; }));
+  EXPECT_FALSE(started.load());
+  reading.release();
+  reader.join();
+  inv.join();
+  EXPECT_FALSE(f.gpc.view().valid);
+  f.vm.invalidate_range_end(hva(0), hva(1));
 }
 
 TEST(Gpc, ActivateCheckRefreshDeactivateAndCounters) {

@@ -21,14 +21,15 @@ constexpr Names<WaitKind, 4> kWaits{{{WaitKind::kBusy, "busy"},
 constexpr Names<Filter, 2> kFilters{{{Filter::kGlobal, "global"}, {Filter::kRange, "range"}}};
 constexpr Names<ReaderCheck, 2> kChecks{
     {{ReaderCheck::kRwlock, "rwlock"}, {ReaderCheck::kLockless, "lockless"}}};
-constexpr Names<Bug, 8> kBugs{{{Bug::kNone, "none"},
+constexpr Names<Bug, 9> kBugs{{{Bug::kNone, "none"},
                                {Bug::kCountAfterInvalidate, "count-after-invalidate"},
                                {Bug::kSpeculativeValid, "speculative-valid"},
                                {Bug::kNoRefreshMutex, "no-refresh-mutex"},
                                {Bug::kConsumeInactive, "consume-inactive"},
                                {Bug::kReinitLock, "reinit-lock"},
                                {Bug::kDeactivateInRefresh, "deactivate-in-refresh"},
-                               {Bug::kInnerContinue, "inner-continue"}}};
+                               {Bug::kInnerContinue, "inner-continue"},
+                               {Bug::kEndErrorPfn, "end-error-pfn"}}};
 
 template <typename E, size_t N>
 std::string_view name_of(const Names<E, N>& names, E value) {

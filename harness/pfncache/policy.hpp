@@ -41,6 +41,7 @@ enum class Bug {
   kReinitLock,             // activate() re-initialises gpc->lock while it may be held
   kDeactivateInRefresh,    // deactivate does not serialize with refresh, refresh does not re-check active
   kInnerContinue,          // v3 2/5 review: `continue` in the inner wait loop re-takes the held lock
+  kEndErrorPfn,            // hook=end with v3 1/5's predicate as posted: a refresh from an error pfn misses invalidations
 };
 
 // KVM halt polling parameters (virt/kvm/kvm_main.c). Defaults follow the kernel's.
