@@ -69,7 +69,7 @@ void NotifierState::invalidate_range_start(uintptr_t start, uintptr_t end) {
     raise_count(start, end);
     phase(NotifierPhase::kStartCountRaised, start, end);
   }
-  {
+  if (hits_memslot(start, end)) {
     std::lock_guard<std::mutex> g(mmu_lock_);  // kvm_mmu_invalidate_begin
     in_progress_.fetch_add(1, std::memory_order_seq_cst);
   }
@@ -83,13 +83,12 @@ void NotifierState::invalidate_range_start(uintptr_t start, uintptr_t end) {
 }
 
 void NotifierState::invalidate_range_end(uintptr_t start, uintptr_t end) {
-  {
+  if (active_count_.load(std::memory_order_seq_cst) <= 0) {
+    unbalanced_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (hits_memslot(start, end)) {
     std::lock_guard<std::mutex> g(mmu_lock_);  // kvm_mmu_invalidate_end
-    if (in_progress_.load(std::memory_order_relaxed) <= 0 ||
-        active_count_.load(std::memory_order_relaxed) <= 0) {
-      unbalanced_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
     // seq first: a refresh that sees the old (raised) count or the new seq retries.
     seq_.fetch_add(1, std::memory_order_seq_cst);
     in_progress_.fetch_sub(1, std::memory_order_seq_cst);
@@ -114,6 +113,19 @@ bool NotifierState::returned_start_covers(uintptr_t hva) const {
   std::lock_guard<std::mutex> g(inflight_mu_);
   for (const auto& [s, e] : inflight_)
     if (s <= hva && hva < e) return true;
+  return false;
+}
+
+void NotifierState::add_memslot(uintptr_t start, uintptr_t end) {
+  if (end <= start)
+    throw UsageError(fmt::format("add_memslot: empty range [{:#x}, {:#x})", start, end));
+  memslots_.emplace_back(start, end);
+}
+
+bool NotifierState::hits_memslot(uintptr_t start, uintptr_t end) const {
+  if (memslots_.empty()) return true;
+  for (const auto& [s, e] : memslots_)
+    if (start < e && s < end) return true;
   return false;
 }
 

@@ -75,6 +75,14 @@ class NotifierState : public MmuNotifierListener {
     return policy_.filter == Filter::kGlobal || range_pending(hva);
   }
 
+  // Guest memory: the host ranges memslots map. mmu_invalidate_in_progress and
+  // mmu_invalidate_seq move only for an invalidation that overlaps one, as
+  // kvm_mmu_invalidate_begin/_end run only when __kvm_handle_hva_range finds a memslot;
+  // mn_active_invalidate_count covers every range. With none registered, every range
+  // counts as guest memory. Register before any thread uses this state.
+  void add_memslot(uintptr_t start, uintptr_t end);
+  bool hits_memslot(uintptr_t start, uintptr_t end) const;
+
   // The memslot generation (gfn->hva translation); bumping it makes every check() fail.
   uint64_t memslots_generation() const { return generation_.load(std::memory_order_acquire); }
   void bump_memslots_generation() { generation_.fetch_add(1, std::memory_order_acq_rel); }
@@ -116,6 +124,7 @@ class NotifierState : public MmuNotifierListener {
   std::atomic<int64_t> in_progress_{0};
 
   std::atomic<uint64_t> generation_{0};
+  std::vector<std::pair<uintptr_t, uintptr_t>> memslots_;  // fixed before use
 
   mutable std::mutex gpc_lock_;
   std::vector<Gpc*> gpc_list_;

@@ -151,6 +151,35 @@ TEST(Notifier, RelatedInvalidationWaitsForReadersThenInvalidates) {
   f.vm.invalidate_range_end(hva(0), hva(1));
 }
 
+// Issue 12 item 9: kvm_mmu_invalidate_begin/_end run only when __kvm_handle_hva_range
+// finds a memslot in the range, so only invalidations of guest memory move seq and
+// in_progress; mn_active_invalidate_count still covers every range.
+TEST(Notifier, SeqMovesOnlyForRangesThatHitGuestMemory) {
+  Fixture f;  // guest memory: the fixture's kPages pages at kBase
+  const uintptr_t outside = hva(kPages + 16);
+  std::vector<Seen> seen;
+  f.vm.set_test_hook([&](NotifierPhase p, uintptr_t, uintptr_t) {
+    seen.push_back({p, f.vm.active_count(), f.vm.in_progress(), f.vm.seq(), false});
+  });
+  const uint64_t seq0 = f.vm.seq();
+  f.vm.invalidate_range_start(outside, outside + kPageSize);
+  f.vm.invalidate_range_end(outside, outside + kPageSize);
+  EXPECT_EQ(f.vm.seq(), seq0);
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen[2].count, 1);        // the active count covers every range
+  EXPECT_EQ(seen[2].in_progress, 0);  // no memslot: no kvm_mmu_invalidate_begin
+  f.vm.invalidate_range_start(hva(1), hva(2));
+  EXPECT_EQ(f.vm.in_progress(), 1);
+  f.vm.invalidate_range_end(hva(1), hva(2));
+  EXPECT_EQ(f.vm.seq(), seq0 + 1);
+  EXPECT_EQ(f.vm.in_progress(), 0);
+  // A range that only overlaps the slot's last page hits it.
+  f.vm.invalidate_range_start(hva(kPages - 1), hva(kPages + 4));
+  f.vm.invalidate_range_end(hva(kPages - 1), hva(kPages + 4));
+  EXPECT_EQ(f.vm.seq(), seq0 + 2);
+  EXPECT_EQ(f.vm.stats().unbalanced_ends, 0u);
+}
+
 TEST(Gpc, ActivateCheckRefreshDeactivateAndCounters) {
   Fixture f;
   EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kInactive);
