@@ -210,10 +210,13 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
     return done(RefreshResult::kBadLength);
   }
   const Mapping old = current();
+  // __kvm_gpc_refresh: a new gpa or memslot generation recomputes uhva, but only a
+  // change of its page (hva_change) or an invalid cache re-resolves the pfn; a new
+  // generation that leaves uhva where it was keeps the mapping.
   const uint64_t gen = vm_.memslots_generation();
-  const bool moved = target != uhva_.load(std::memory_order_relaxed) ||
-                     generation_.load(std::memory_order_relaxed) != gen;
-  if (moved) {
+  const bool hva_change = page_of(target) != page_of(uhva_.load(std::memory_order_relaxed));
+  if (target != uhva_.load(std::memory_order_relaxed) ||
+      generation_.load(std::memory_order_relaxed) != gen) {
     write_begin();
     uhva_.store(target, std::memory_order_release);
     generation_.store(gen, std::memory_order_release);
@@ -223,7 +226,7 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
   RefreshResult r = RefreshResult::kOk;
   Mapping failed_attempt;
   bool lock_lost = false;
-  if (!valid_.load(std::memory_order_relaxed) || moved) {
+  if (!valid_.load(std::memory_order_relaxed) || hva_change) {
     r = hva_to_pfn_retry(old, &failed_attempt, &lock_lost);
   } else {
     // Same page, still valid: keep the mapping, only the offset in the page may differ.

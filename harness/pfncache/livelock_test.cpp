@@ -51,6 +51,7 @@ TEST_P(Livelock, StreamOfUnrelatedInvalidations) {
     p.refresh_bound = kBound;
     Fixture f(p);
     ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+    f.swap(0);  // invalid: the refresh must re-resolve (before the stream, or its range would cover page 0)
     std::atomic<bool> stop{false};
     f.vm.invalidate_range_start(hva(4), hva(5));
     std::thread stream([&] {
@@ -65,7 +66,6 @@ TEST_P(Livelock, StreamOfUnrelatedInvalidations) {
       f.vm.invalidate_range_end(hva(still), hva(still + 1));
     });
     ASSERT_TRUE(eventually([&] { return f.vm.stats().ends >= 1000; }));  // stream is flowing
-    f.vm.bump_memslots_generation();
     const uint64_t ends0 = f.vm.stats().ends;
     const auto t0 = Clock::now();
     const RefreshResult r = f.gpc.refresh(8);
@@ -90,8 +90,8 @@ TEST_P(Livelock, StopRequestEndsAWaitingRefresh) {
   p.refresh_bound = std::chrono::seconds(30);
   Fixture f(p);
   ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);  // invalid: the refresh must re-resolve
   f.vm.invalidate_range_start(hva(6), hva(7));
-  f.vm.bump_memslots_generation();
   RefreshResult r = RefreshResult::kOk;
   std::thread t([&] { r = f.gpc.refresh(8); });
   // Where the refresh waits is visible for busy (retries), haltpoll and block (a

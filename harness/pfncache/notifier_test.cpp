@@ -180,6 +180,29 @@ TEST(Notifier, SeqMovesOnlyForRangesThatHitGuestMemory) {
   EXPECT_EQ(f.vm.stats().unbalanced_ends, 0u);
 }
 
+// Issue 12 item 8: __kvm_gpc_refresh re-resolves only when the cache is invalid or the
+// page of uhva changed (hva_change); a memslot generation change alone, or a new offset
+// in the same page, keeps the mapping.
+TEST(Gpc, RefreshReResolvesOnlyWhenInvalidOrThePageMoved) {
+  Fixture f;
+  ASSERT_EQ(f.gpc.activate(hva(2), 8), RefreshResult::kOk);
+  const uint64_t resolves = f.gpc.stats().hva_to_pfn;
+  f.vm.bump_memslots_generation();
+  EXPECT_EQ(f.user_write(), std::nullopt);  // check() sees the new generation
+  EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kOk);
+  EXPECT_EQ(f.gpc.stats().hva_to_pfn, resolves) << "a generation change alone re-resolved";
+  EXPECT_EQ(f.user_write(), Access::kOk);
+  EXPECT_EQ(f.gpc.refresh(hva(2) + 64, 8), RefreshResult::kOk);  // same page, new offset
+  EXPECT_EQ(f.gpc.stats().hva_to_pfn, resolves);
+  EXPECT_EQ(f.gpc.view().khva - f.resolver.page(f.table.get(2)), 64);
+  EXPECT_EQ(f.gpc.refresh(hva(3), 8), RefreshResult::kOk);  // another page
+  EXPECT_EQ(f.gpc.stats().hva_to_pfn, resolves + 1);
+  f.swap(3);
+  EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kOk);  // invalidated
+  EXPECT_EQ(f.gpc.stats().hva_to_pfn, resolves + 2);
+  EXPECT_EQ(f.checker.stats().violations(), 0u);
+}
+
 TEST(Gpc, ActivateCheckRefreshDeactivateAndCounters) {
   Fixture f;
   EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kInactive);

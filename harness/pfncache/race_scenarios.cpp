@@ -240,8 +240,8 @@ LivelockOutcome run_livelock(WaitKind wait, Filter filter, std::chrono::nanoseco
   Fixture f(p);
   LivelockOutcome out;
   if (f.gpc.activate(hva(0), 8) != RefreshResult::kOk) return out;
+  f.swap(0);                                     // the cache is invalid: it must re-resolve
   f.vm.invalidate_range_start(hva(6), hva(7));  // unrelated, held open
-  f.vm.bump_memslots_generation();               // the cache must re-resolve
   const auto t0 = Clock::now();
   const RefreshResult r = f.gpc.refresh(8);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
