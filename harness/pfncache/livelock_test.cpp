@@ -2,6 +2,9 @@
 // count never reaching zero, a `global` refresh cannot finish (it ends at its bound); a
 // `range` refresh of an untouched page completes. What each waiting strategy does in the
 // meantime is printed (and recorded as test properties) for docs/pfncache-model.md.
+#include <sched.h>
+#include <sys/resource.h>
+
 #include <iostream>
 #include <thread>
 
@@ -108,6 +111,62 @@ TEST_P(Livelock, StopRequestEndsAWaitingRefresh) {
   EXPECT_EQ(r, RefreshResult::kStopped);
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));  // far below the 30 s bound
   f.vm.invalidate_range_end(hva(6), hva(7));
+}
+
+// Issue 12 item 1: busy's retry loop has cond_resched() semantics, so it never gives the
+// CPU away on its own. With another runnable thread on the same PU, a sched_yield() per
+// turn switches to it on every turn (the kernel counts such a switch as involuntary,
+// since the yielding task stays runnable), so turns and context switches come out about
+// equal; the kernel's cond_resched() reschedules only when a reschedule is due, i.e. at
+// slice ends, and a loop of sub-microsecond turns makes thousands of turns per switch.
+// Counted with getrusage(RUSAGE_THREAD), not timed.
+TEST(BusyRetry, NeverYieldsTheCpuVoluntarily) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int pu = 0;
+  while (pu < CPU_SETSIZE && !CPU_ISSET(pu, &allowed)) ++pu;
+  auto pin = [pu] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(pu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+  };
+  Policy p = policy(WaitKind::kBusy, Hook::kStart, Filter::kGlobal);
+  p.refresh_bound = std::chrono::milliseconds(200);
+  Fixture f(p);
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);
+  f.vm.invalidate_range_start(hva(6), hva(7));  // held: every turn of busy retries
+  std::atomic<bool> done{false};
+  std::thread spinner([&] {
+    if (!pin()) return;
+    while (!done.load(std::memory_order_relaxed)) {
+    }
+  });
+  long switches = -1;
+  RefreshResult r = RefreshResult::kOk;
+  GpcStats s;
+  std::thread refresher([&] {
+    if (!pin()) return;
+    rusage before{}, after{};
+    getrusage(RUSAGE_THREAD, &before);
+    r = f.gpc.refresh(8);
+    getrusage(RUSAGE_THREAD, &after);
+    switches = (after.ru_nvcsw - before.ru_nvcsw) + (after.ru_nivcsw - before.ru_nivcsw);
+  });
+  refresher.join();
+  done = true;
+  spinner.join();
+  f.vm.invalidate_range_end(hva(6), hva(7));
+  s = f.gpc.stats();
+  EXPECT_EQ(r, RefreshResult::kTimedOut);
+  ASSERT_GE(switches, 0) << "could not pin the test threads";
+  EXPECT_GT(s.retries, 10u);
+  EXPECT_LT(static_cast<uint64_t>(switches) * 10, s.retries)
+      << "busy gave the CPU away " << switches << " times in " << s.retries << " turns";
+  EXPECT_EQ(s.yields, 0u);
+  RecordProperty("turns_per_switch", std::to_string(s.retries / static_cast<uint64_t>(std::max(switches, 1L))));
+  std::cout << "busy: " << s.retries << " turns, " << switches << " context switches\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, Livelock,

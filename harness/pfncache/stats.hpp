@@ -19,7 +19,7 @@ namespace gpc::pfncache {
   X(unmaps)           /* khva mappings released */                                    \
   X(deadlocks)        /* self-deadlocks detected on gpc->lock */                      \
   X(spin_ns)          /* time spent spinning with pause */                            \
-  X(yields)           /* sched_yield() calls (cond_resched stand-in) */               \
+  X(yields)           /* sched_yield() calls of a wait's yield phase */               \
   X(yield_ns)         /* time spent in the yield phase */                             \
   X(sleeps)           /* futex sleeps */                                              \
   X(sleep_ns)         /* time spent asleep */                                         \
