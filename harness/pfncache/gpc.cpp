@@ -25,7 +25,8 @@ Gpc::Gpc(NotifierState& vm, Resolver& resolver)
       resolver_(resolver),
       policy_(vm.policy()),
       check_active_(policy_.bug != Bug::kConsumeInactive),
-      lockless_(policy_.check == ReaderCheck::kLockless) {}
+      lockless_(policy_.check == ReaderCheck::kLockless),
+      seq_under_lock_(policy_.wait == WaitKind::kBusy) {}
 
 Gpc::~Gpc() {
   deactivate();
@@ -296,8 +297,7 @@ WaitResult Gpc::wait_for_invalidations(uintptr_t uhva, Clock::time_point deadlin
   return WaitResult::kClear;
 }
 
-RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost) {
-  const uintptr_t uhva = uhva_.load(std::memory_order_relaxed);
+void Gpc::mark_invalid_before_unlock() {
   write_begin();
   if (policy_.bug == Bug::kSpeculativeValid) {
     // The pre-2022 shape: valid before the new page is even mapped.
@@ -309,70 +309,96 @@ RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, boo
     valid_.store(false, std::memory_order_seq_cst);
   }
   write_end();
+}
 
+// The previous turn's attempt was never published, so no reader can hold it.
+void Gpc::drop_attempt(const Mapping& old, Mapping* attempt) {
+  AtomicGpcStats::add(stats_.retries);
+  if (attempt->base && attempt->base != old.base) release_mapping(attempt->base);
+  *attempt = Mapping{};
+  // cond_resched() follows here in hva_to_pfn_retry: under preempt=none/voluntary it
+  // reschedules only when a reschedule is due, and under full/lazy it is a no-op. A
+  // userspace thread is preempted when a reschedule is due (slice end, wakeup
+  // preemption), so nothing is done: an explicit sched_yield() would give the CPU away on
+  // every turn, which the kernel never does (issue 12: busy was ~14x slower for it).
+}
+
+// v3 2/5 as posted: the lock is re-taken inside the wait loop and `continue` restarts
+// that inner loop, so the second turn takes the held lock again. Returns true with *r
+// set when the refresh ends here.
+bool Gpc::inner_continue_wait(uintptr_t uhva, bool* lock_lost, RefreshResult* r) {
+  bool held = false;
+  while (vm_.pending_for(uhva)) {
+    // cond_resched(): nothing to do in userspace (see drop_attempt).
+    if (!lock_.write_lock(policy_.refresh_bound)) {
+      if (lock_.write_held_by_me()) {
+        *r = RefreshResult::kDeadlock;
+        return true;
+      }
+      *lock_lost = true;
+      *r = stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut;
+      return true;
+    }
+    held = true;
+    continue;
+  }
+  if (!held) return false;
+  lock_.write_lock(policy_.refresh_bound);  // the relock after hva_to_pfn: deadlock
+  *r = RefreshResult::kDeadlock;
+  return true;
+}
+
+// hva_to_pfn() and the kmap: reuse the old mapping if the frame is unchanged.
+RefreshResult Gpc::resolve_and_map(uintptr_t uhva, const Mapping& old, Mapping* attempt) {
+  AtomicGpcStats::add(stats_.hva_to_pfn);
+  const std::optional<Frame> frame = resolver_.hva_to_pfn(uhva);
+  if (!frame) return RefreshResult::kFault;
+  if (old.base && frame->memfd_offset == old.frame.memfd_offset) {
+    *attempt = Mapping{old.base, *frame};  // same page: reuse the existing mapping
+    return RefreshResult::kOk;
+  }
+  auto* base = static_cast<char*>(resolver_.map(*frame));
+  if (!base) return RefreshResult::kFault;
+  AtomicGpcStats::add(stats_.maps);
+  *attempt = Mapping{base, *frame};
+  return RefreshResult::kOk;
+}
+
+// Where each design snapshots mmu_invalidate_seq (issue 12 item 2): upstream's busy loop
+// under gpc->lock at the top of every turn (pfncache.c hva_to_pfn_retry); the waiting
+// strategies just before hva_to_pfn, after their wait, as Christopherson's rework of the
+// v3 review does (15 Oct 2024, patch 1/5 "Snapshot mmu_invalidate_seq immediately before
+// hva_to_pfn()"), so an invalidation that ends during the wait costs no retry.
+RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost) {
+  const uintptr_t uhva = uhva_.load(std::memory_order_relaxed);
+  mark_invalid_before_unlock();
   const Clock::time_point deadline = Clock::now() + policy_.refresh_bound;
   auto relock_and = [&](RefreshResult r) {
     if (!lock_.write_lock(policy_.refresh_bound)) *lock_lost = true;
     return r;
   };
   Mapping attempt;
-  for (bool first = true;; first = false) {
+  for (int turn = 0;; ++turn) {
+    uint64_t snap = seq_under_lock_ ? vm_.seq() : 0;
     if (policy_.hook == Hook::kEnd) needs_invalidation_.store(true, std::memory_order_seq_cst);
     lock_.write_unlock();
-
-    if (!first) {
-      AtomicGpcStats::add(stats_.retries);
-      // The attempt was never published, so no reader can hold it.
-      if (attempt.base && attempt.base != old.base) release_mapping(attempt.base);
-      attempt = Mapping{};
-      // cond_resched() (hva_to_pfn_retry, after releasing the previous attempt): under
-      // preempt=none/voluntary it reschedules only when a reschedule is due, and under
-      // full/lazy it is a no-op. A userspace thread is preempted when a reschedule is
-      // due (slice end, wakeup preemption), so nothing is done here: an explicit
-      // sched_yield() would give the CPU away on every turn, which the kernel never does
-      // (issue 12: it made busy ~14x slower with a co-runner).
-    }
+    test_phase(GpcPhase::kLockDropped);
+    if (turn > 0) drop_attempt(old, &attempt);
     if (stop_requested()) return relock_and(RefreshResult::kStopped);
     if (Clock::now() >= deadline) return relock_and(RefreshResult::kTimedOut);
 
     if (policy_.bug == Bug::kInnerContinue) {
-      // v3 2/5 as posted: the lock is re-taken inside the wait loop and `continue`
-      // restarts that inner loop, so the second turn takes the held lock again.
-      bool held = false;
-      while (vm_.pending_for(uhva)) {
-        // cond_resched(): nothing to do in userspace (see above).
-        if (!lock_.write_lock(policy_.refresh_bound)) {
-          if (lock_.write_held_by_me()) return RefreshResult::kDeadlock;
-          *lock_lost = true;
-          return stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut;
-        }
-        held = true;
-        continue;
-      }
-      if (held) {
-        lock_.write_lock(policy_.refresh_bound);  // the relock after hva_to_pfn: deadlock
-        return RefreshResult::kDeadlock;
-      }
+      RefreshResult r = RefreshResult::kOk;
+      if (inner_continue_wait(uhva, lock_lost, &r)) return r;
     } else {
       const WaitResult w = wait_for_invalidations(uhva, deadline);
       if (w == WaitResult::kStopped) return relock_and(RefreshResult::kStopped);
       if (w == WaitResult::kTimedOut) return relock_and(RefreshResult::kTimedOut);
     }
-
-    // Snapshot just before resolving (Christopherson, v3 review, patch 1/5): any
-    // invalidation that ends after this point changes seq.
-    const uint64_t snap = vm_.seq();
-    AtomicGpcStats::add(stats_.hva_to_pfn);
-    const std::optional<Frame> frame = resolver_.hva_to_pfn(uhva);
-    if (!frame) return relock_and(RefreshResult::kFault);
-    if (old.base && frame->memfd_offset == old.frame.memfd_offset) {
-      attempt = Mapping{old.base, *frame};  // same page: reuse the existing mapping
-    } else {
-      auto* base = static_cast<char*>(resolver_.map(*frame));
-      if (!base) return relock_and(RefreshResult::kFault);
-      AtomicGpcStats::add(stats_.maps);
-      attempt = Mapping{base, *frame};
-    }
+    if (!seq_under_lock_) snap = vm_.seq();
+    if (const RefreshResult r = resolve_and_map(uhva, old, &attempt); r != RefreshResult::kOk)
+      return relock_and(r);
+    test_phase(GpcPhase::kResolved);
 
     if (!lock_.write_lock(policy_.refresh_bound)) {
       *lock_lost = true;

@@ -36,6 +36,12 @@ enum class RefreshResult {
 };
 const char* to_string(RefreshResult);
 
+// Points inside hva_to_pfn_retry where a test may act (or park the refreshing thread).
+enum class GpcPhase {
+  kLockDropped,  // gpc->lock was just dropped at the top of a turn (seq snapshot taken if upstream)
+  kResolved,     // hva_to_pfn and the mapping are done, the lock is not yet retaken
+};
+
 // A consistent view of the fields a user needs, read under a seqcount in lockless mode.
 struct GpcView {
   bool valid = false;
@@ -121,6 +127,10 @@ class Gpc {
   // A refresh that also moves the cache to another address (a gpa change).
   RefreshResult refresh(uintptr_t new_uhva, size_t len);
 
+  // Install before any thread uses this cache; runs on the refreshing thread.
+  using TestHook = std::function<void(GpcPhase)>;
+  void set_test_hook(TestHook hook) { hook_ = std::move(hook); }
+
   GpcStats stats() const { return stats_.snapshot(); }
   uint32_t halt_poll_ns() const { return window_.ns(); }
   GpcAudit audit() const;
@@ -142,6 +152,13 @@ class Gpc {
   RefreshResult refresh_locked(std::optional<uintptr_t> new_uhva, size_t len);
   // Runs with lock_ held for write; returns with it held unless *lock_lost is set.
   RefreshResult hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost);
+  void mark_invalid_before_unlock();
+  void drop_attempt(const Mapping& old, Mapping* attempt);
+  bool inner_continue_wait(uintptr_t uhva, bool* lock_lost, RefreshResult* r);
+  RefreshResult resolve_and_map(uintptr_t uhva, const Mapping& old, Mapping* attempt);
+  void test_phase(GpcPhase p) {
+    if (hook_) hook_(p);
+  }
   WaitResult wait_for_invalidations(uintptr_t uhva, Clock::time_point deadline);
   bool retry_needed(uint64_t snap, uintptr_t uhva) const;
   void install(const Mapping& m, uintptr_t uhva, bool valid);
@@ -157,6 +174,8 @@ class Gpc {
   const Policy policy_;
   const bool check_active_;  // false only for Bug::kConsumeInactive
   const bool lockless_;
+  const bool seq_under_lock_;  // upstream busy: snapshot at the top of each turn, under gpc->lock
+  TestHook hook_;
 
   SpinRwLock lock_;        // gpc->lock
   std::mutex refresh_mu_;  // gpc->refresh_lock

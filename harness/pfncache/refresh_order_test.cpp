@@ -1,0 +1,68 @@
+// The order of the steps inside hva_to_pfn_retry per design (issue 12 items 2 and 5):
+// where mmu_invalidate_seq is snapshotted, and where a waiting strategy waits. Each test
+// forces the interleaving through Gpc's test hook and checks what the design implies
+// (how many resolves and retries), never a time.
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "pfncache/race_fixture.hpp"
+
+namespace gpc::pfncache {
+namespace {
+using namespace fixture;
+
+// Upstream busy takes the snapshot under gpc->lock at the top of each turn: an
+// invalidation of guest memory that completes after the lock is dropped and before
+// hva_to_pfn moves seq past the snapshot, and the turn is retried.
+TEST(RefreshOrder, BusySnapshotsSeqUnderTheLock) {
+  Fixture f(policy(WaitKind::kBusy));
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);
+  std::atomic<int> dropped{0};
+  f.gpc.set_test_hook([&](GpcPhase p) {
+    if (p == GpcPhase::kLockDropped && dropped++ == 0) {
+      f.vm.invalidate_range_start(hva(5), hva(6));  // unrelated page, guest memory
+      f.vm.invalidate_range_end(hva(5), hva(6));
+    }
+  });
+  const GpcStats before = f.gpc.stats();
+  EXPECT_EQ(f.gpc.refresh(8), RefreshResult::kOk);
+  const GpcStats after = f.gpc.stats();
+  EXPECT_EQ(after.retries - before.retries, 1u);
+  EXPECT_EQ(after.hva_to_pfn - before.hva_to_pfn, 2u);
+}
+
+// The waiting strategies snapshot just before hva_to_pfn, after their wait
+// (Christopherson's rework, patch 1/5): the invalidation they waited for has bumped seq
+// before the snapshot, so the refresh completes without a retry.
+class WaitingStrategy : public ::testing::TestWithParam<WaitKind> {};
+
+TEST_P(WaitingStrategy, SnapshotsSeqAfterItsWait) {
+  Fixture f(policy(GetParam()));
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);
+  std::atomic<bool> dropped{false};
+  f.gpc.set_test_hook([&](GpcPhase p) {
+    if (p == GpcPhase::kLockDropped) dropped = true;
+  });
+  f.vm.invalidate_range_start(hva(5), hva(6));  // held: the refresh must wait for it
+  const GpcStats before = f.gpc.stats();
+  RefreshResult r = RefreshResult::kFault;
+  std::thread refresher([&] { r = f.gpc.refresh(8); });
+  ASSERT_TRUE(eventually([&] { return dropped.load(); }));
+  f.vm.invalidate_range_end(hva(5), hva(6));
+  refresher.join();
+  const GpcStats after = f.gpc.stats();
+  EXPECT_EQ(r, RefreshResult::kOk);
+  EXPECT_EQ(after.retries - before.retries, 0u);
+  EXPECT_EQ(after.hva_to_pfn - before.hva_to_pfn, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, WaitingStrategy,
+                         ::testing::Values(WaitKind::kSpin, WaitKind::kHaltPoll, WaitKind::kBlock),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+}  // namespace
+}  // namespace gpc::pfncache
