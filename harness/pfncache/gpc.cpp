@@ -174,6 +174,7 @@ void Gpc::deactivate() {
   const Mapping old = current();
   write_begin();
   active_.store(false, std::memory_order_release);
+  needs_invalidation_.store(false, std::memory_order_seq_cst);  // v3 1/5
   write_end();
   install(Mapping{}, uhva_.load(std::memory_order_relaxed), false);
   lock_.write_unlock();
@@ -238,7 +239,10 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
 
   bool unmap_old = false;
   if (!lock_lost) {
-    if (r != RefreshResult::kOk) install(Mapping{}, target, false);
+    if (r != RefreshResult::kOk) {
+      install(Mapping{}, target, false);
+      needs_invalidation_.store(false, std::memory_order_seq_cst);  // v3 1/5's error path
+    }
     // Decided before the lock is dropped, as the kernel does ("detect a pfn change").
     unmap_old = old.base && map_base_.load(std::memory_order_relaxed) != old.base;
     lock_.write_unlock();
@@ -251,8 +255,9 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
 
 bool Gpc::retry_needed(uint64_t snap, uintptr_t uhva) const {
   if (policy_.hook == Hook::kEnd) {
-    // v3: only an invalidation of this uhva (which clears the flag in range_end) forces
-    // a retry. busy did not wait before resolving, so it also retries while one pends.
+    // v3 4/5: only an invalidation of this uhva (which clears the flag in range_end)
+    // forces a retry. busy does not wait (v3 has no busy variant), so it also retries
+    // while one pends: installing then would break the notifier contract outright.
     return !needs_invalidation_.load(std::memory_order_seq_cst) ||
            (policy_.wait == WaitKind::kBusy && vm_.pending_for(uhva));
   }
@@ -364,6 +369,12 @@ RefreshResult Gpc::resolve_and_map(uintptr_t uhva, const Mapping& old, Mapping* 
   return RefreshResult::kOk;
 }
 
+RefreshResult Gpc::wait_result(WaitResult w) {
+  if (w == WaitResult::kStopped) return RefreshResult::kStopped;
+  if (w == WaitResult::kTimedOut) return RefreshResult::kTimedOut;
+  return RefreshResult::kOk;
+}
+
 // Where each design snapshots mmu_invalidate_seq (issue 12 item 2): upstream's busy loop
 // under gpc->lock at the top of every turn (pfncache.c hva_to_pfn_retry); the waiting
 // strategies just before hva_to_pfn, after their wait, as Christopherson's rework of the
@@ -390,15 +401,22 @@ RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, boo
     if (policy_.bug == Bug::kInnerContinue) {
       RefreshResult r = RefreshResult::kOk;
       if (inner_continue_wait(uhva, lock_lost, &r)) return r;
-    } else {
-      const WaitResult w = wait_for_invalidations(uhva, deadline);
-      if (w == WaitResult::kStopped) return relock_and(RefreshResult::kStopped);
-      if (w == WaitResult::kTimedOut) return relock_and(RefreshResult::kTimedOut);
+    } else if (policy_.hook == Hook::kStart) {
+      if (const RefreshResult r = wait_result(wait_for_invalidations(uhva, deadline)); r != RefreshResult::kOk)
+        return relock_and(r);
     }
     if (!seq_under_lock_) snap = vm_.seq();
     if (const RefreshResult r = resolve_and_map(uhva, old, &attempt); r != RefreshResult::kOk)
       return relock_and(r);
     test_phase(GpcPhase::kResolved);
+    // v3 4/5: resolve and map first, then gpc_wait_for_invalidations(), then relock; an
+    // invalidation that ended meanwhile cleared needs_invalidation and forces a retry.
+    if (policy_.hook == Hook::kEnd && policy_.wait != WaitKind::kBusy) {
+      if (const RefreshResult r = wait_result(wait_for_invalidations(uhva, deadline)); r != RefreshResult::kOk) {
+        *to_release = attempt;
+        return relock_and(r);
+      }
+    }
 
     if (!lock_.write_lock(policy_.refresh_bound)) {
       *lock_lost = true;

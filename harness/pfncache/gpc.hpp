@@ -156,6 +156,7 @@ class Gpc {
   void drop_attempt(const Mapping& old, Mapping* attempt);
   bool inner_continue_wait(uintptr_t uhva, bool* lock_lost, RefreshResult* r);
   RefreshResult resolve_and_map(uintptr_t uhva, const Mapping& old, Mapping* attempt);
+  static RefreshResult wait_result(WaitResult w);  // kOk when the wait ended clear
   void test_phase(GpcPhase p) {
     if (hook_) hook_(p);
   }

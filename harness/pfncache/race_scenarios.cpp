@@ -25,6 +25,11 @@ Policy base(Bug race, bool broken) {
     p.wait = WaitKind::kBlock;
     p.filter = Filter::kRange;
   }
+  if (race == Bug::kEndErrorPfn) {  // v3 4/5: invalidation in range_end, block, range
+    p.hook = Hook::kEnd;
+    p.wait = WaitKind::kBlock;
+    p.filter = Filter::kRange;
+  }
   return p;
 }
 
@@ -190,12 +195,34 @@ RefreshResult inner_continue(Fixture& f, Steps& st) {
   return r;
 }
 
+// 8. A refresh that starts from an error pfn (the first after activate; also one after
+// a failed refresh) under hook=end: its page moves, bracketed, between its hva_to_pfn and
+// its relock. Faithful: range_end clears needs_invalidation and the refresh retries.
+// v3 1/5's predicate as posted also requires !is_error_noslot_pfn(gpc->pfn), and gpc->pfn
+// is still the error pfn until the refresh installs the new one: range_end skips the
+// cache, the flag stays set, and the refresh installs the page that was moved away.
+RefreshResult end_error_pfn(Fixture& f, Steps& st) {
+  std::atomic<bool> moved{false};
+  f.resolver.set_after([&](uint64_t call, uintptr_t) {
+    if (call != 1) return;  // activate's first resolve, with the lock dropped
+    f.vm.invalidate_range_start(hva(0), hva(1));
+    f.table.set(0, f.next_offset);
+    f.vm.invalidate_range_end(hva(0), hva(1));
+    moved = true;
+  });
+  const RefreshResult r = f.gpc.activate(hva(0), 8);
+  st.require(moved.load());
+  st.require(r == RefreshResult::kOk);
+  f.user_write();
+  return r;
+}
+
 }  // namespace
 
 std::vector<Bug> historical_races() {
   return {Bug::kCountAfterInvalidate, Bug::kSpeculativeValid, Bug::kNoRefreshMutex,
           Bug::kConsumeInactive,      Bug::kReinitLock,       Bug::kDeactivateInRefresh,
-          Bug::kInnerContinue};
+          Bug::kInnerContinue,        Bug::kEndErrorPfn};
 }
 
 RaceOutcome run_race(Bug race, bool broken) {
@@ -214,7 +241,7 @@ RaceOutcome run_race(Bug race, bool broken) {
     case Bug::kReinitLock: reinit_lock(f, st); break;
     case Bug::kDeactivateInRefresh: deactivate_in_refresh(f, st); break;
     case Bug::kInnerContinue: r = inner_continue(f, st); break;
-    case Bug::kEndErrorPfn:  // scenario added with issue 12 item 5
+    case Bug::kEndErrorPfn: r = end_error_pfn(f, st); break;
     case Bug::kNone: break;
   }
   const ContractStats cs = f.checker.stats();

@@ -27,8 +27,7 @@ struct RaceOutcome {
   uint64_t live_mappings = 0;                  // mappings left once the scenario ended
 };
 
-// The seven races that have a Bug value (the livelock is Filter::kGlobal, see
-// run_livelock).
+// The races that have a Bug value (the livelock is Filter::kGlobal, see run_livelock).
 std::vector<Bug> historical_races();
 
 // Runs the interleaving for `race` on the faithful model (broken=false) or with the bug

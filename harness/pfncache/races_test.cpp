@@ -105,8 +105,21 @@ TEST(Races, InnerContinueSelfDeadlockIsCaught) {
   EXPECT_GE(o.audit.lock_self_deadlocks, 1u);
 }
 
+// 8. v3 1/5's invalidation predicate and a refresh from an error pfn (issue 12 item 5)
+TEST(Races, EndHookRefreshFromErrorPfnRetriesFaithful) {
+  auto o = faithful(Bug::kEndErrorPfn);
+  EXPECT_EQ(o.refresh, RefreshResult::kOk);
+  EXPECT_EQ(o.contract.accesses, 1u);
+}
+
+TEST(Races, EndHookPredicateSkippingErrorPfnInstallsAStalePageIsCaught) {
+  auto o = broken(Bug::kEndErrorPfn);
+  EXPECT_EQ(o.refresh, RefreshResult::kOk);
+  EXPECT_GE(o.contract.stale, 1u) << o.detail;
+}
+
 TEST(Races, EveryHistoricalRaceHasAScenario) {
-  EXPECT_EQ(historical_races().size(), 7u);
+  EXPECT_EQ(historical_races().size(), 8u);
   EXPECT_THROW(run_race(Bug::kNone, false), UsageError);
 }
 

@@ -64,5 +64,38 @@ INSTANTIATE_TEST_SUITE_P(Strategies, WaitingStrategy,
                          ::testing::Values(WaitKind::kSpin, WaitKind::kHaltPoll, WaitKind::kBlock),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
+// v3 4/5 (hook=end) resolves and maps first, then waits for the pending invalidation,
+// relocks, and retries because that invalidation's range_end cleared needs_invalidation:
+// two resolves per collision. Waiting before the resolve (the old model) saved one.
+class EndHookWait : public ::testing::TestWithParam<WaitKind> {};
+
+TEST_P(EndHookWait, ResolvesThenWaitsThenRetries) {
+  Fixture f(policy(GetParam(), Hook::kEnd, Filter::kRange));
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);  // invalid now (range_end walk)
+  std::atomic<bool> resolved{false};
+  f.gpc.set_test_hook([&](GpcPhase p) {
+    if (p == GpcPhase::kResolved) resolved = true;
+  });
+  f.vm.invalidate_range_start(hva(0), hva(1));  // the cache's own page, held
+  const GpcStats before = f.gpc.stats();
+  RefreshResult r = RefreshResult::kFault;
+  std::thread refresher([&] { r = f.gpc.refresh(8); });
+  const bool resolved_first = eventually([&] { return resolved.load(); }, std::chrono::seconds(5));
+  f.table.set(0, f.next_offset);  // the page moves inside the bracket
+  f.vm.invalidate_range_end(hva(0), hva(1));
+  refresher.join();
+  EXPECT_TRUE(resolved_first) << "the refresh did not resolve while the invalidation pended";
+  const GpcStats after = f.gpc.stats();
+  EXPECT_EQ(r, RefreshResult::kOk);
+  EXPECT_EQ(after.hva_to_pfn - before.hva_to_pfn, 2u);
+  EXPECT_EQ(after.retries - before.retries, 1u);
+  EXPECT_EQ(f.user_write(), Access::kOk);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, EndHookWait,
+                         ::testing::Values(WaitKind::kSpin, WaitKind::kHaltPoll, WaitKind::kBlock),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
 }  // namespace
 }  // namespace gpc::pfncache
