@@ -12,7 +12,12 @@
 // operation alone: copy + mremap, which mmap_lock contention with the writer's resolves
 // slows) and `hooks_p50_ns` (bracket minus operation: range_start + range_end, where the
 // notifier walk, lock waits and wake-ups are), the writer's refreshes and resolves per
-// step, and `p50_vs_floor` (= `vs_floor`) against the bare bracket's p50.
+// step, and `p50_vs_floor` (= `vs_floor`) against the bare bracket's p50. Attribution of
+// the wall time: `step_cpu_p50_ns` and `step_cpu_mean_ns` are the invalidator thread's CPU
+// time per whole step (CLOCK_THREAD_CPUTIME_ID), `sleeps_per_step` its voluntary context switches (it slept:
+// mmap_lock, a futex) and `preempted_per_step` its involuntary ones (another task took
+// its PU), from getrusage(RUSAGE_THREAD) around each step.
+#include <sys/resource.h>
 #include <time.h>
 
 #include <atomic>
@@ -47,11 +52,27 @@ std::unique_ptr<MemfdRegion> make_region() {
 }
 
 struct Brackets {
-  Histogram bracket, op, hooks;
+  Histogram bracket, op, hooks, cpu;
+  uint64_t sleeps = 0, preempted = 0, steps = 0;
   void add(const StepResult& r) {
     bracket.record(r.bracket_ns);
     op.record(r.op_ns);
     hooks.record(r.bracket_ns > r.op_ns ? r.bracket_ns - r.op_ns : 0);
+    ++steps;
+  }
+};
+
+struct ThreadUsage {
+  uint64_t cpu_ns = 0;
+  long voluntary = 0, involuntary = 0;
+  static ThreadUsage now() {
+    ThreadUsage u;
+    u.cpu_ns = LoopTimer::thread_cpu_ns();
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    u.voluntary = ru.ru_nvcsw;
+    u.involuntary = ru.ru_nivcsw;
+    return u;
   }
 };
 
@@ -59,7 +80,12 @@ struct Brackets {
 Brackets step_loop(benchmark::State& state, Invalidator& inv) {
   Brackets b;
   for (auto _ : state) {
+    const ThreadUsage u0 = ThreadUsage::now();
     const StepResult r = inv.step();
+    const ThreadUsage u1 = ThreadUsage::now();
+    b.cpu.record(u1.cpu_ns - u0.cpu_ns);
+    b.sleeps += static_cast<uint64_t>(u1.voluntary - u0.voluntary);
+    b.preempted += static_cast<uint64_t>(u1.involuntary - u0.involuntary);
     b.add(r);
     state.SetIterationTime(static_cast<double>(r.bracket_ns) * 1e-9);
     state.PauseTiming();
@@ -74,6 +100,11 @@ void report(benchmark::State& state, const Brackets& b) {
   state.counters["p99_ns"] = static_cast<double>(b.bracket.quantile(0.99));
   state.counters["op_p50_ns"] = static_cast<double>(b.op.quantile(0.5));
   state.counters["hooks_p50_ns"] = static_cast<double>(b.hooks.quantile(0.5));
+  const double steps = static_cast<double>(b.steps ? b.steps : 1);
+  state.counters["step_cpu_p50_ns"] = static_cast<double>(b.cpu.quantile(0.5));
+  state.counters["step_cpu_mean_ns"] = b.cpu.mean();
+  state.counters["sleeps_per_step"] = static_cast<double>(b.sleeps) / steps;
+  state.counters["preempted_per_step"] = static_cast<double>(b.preempted) / steps;
 }
 
 // The bare step's p50 bracket, measured here when the floor benchmark was filtered out.

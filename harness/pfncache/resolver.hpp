@@ -2,7 +2,9 @@
 // "kernel" mapping of that page. Implementations: MemfdResolver (real memfd pages) and
 // TestResolver (synthetic pages with sync points). Every mapping handed out is tracked, so
 // an unmap of something not mapped (a double unmap after racing refreshes) is detected and
-// refused instead of corrupting the address space, and leaks are countable.
+// refused instead of corrupting the address space, and leaks are countable. A page can
+// be mapped more than once at the same address (like kmap of a direct-map page): each
+// map() needs its own unmap().
 #pragma once
 
 #include <atomic>
@@ -36,7 +38,7 @@ class Resolver {
   // Releases a mapping from map(). Returns false (and counts) if it was not live.
   bool unmap(void* base);
 
-  uint64_t live_mappings() const;
+  uint64_t live_mappings() const;  // map() calls not yet unmapped
   uint64_t bad_unmaps() const { return bad_unmaps_.load(std::memory_order_relaxed); }
   // Memfd offset mapped at `base`, kNoFrame if `base` is not a live mapping.
   uint64_t offset_of_mapping(void* base) const;
@@ -46,8 +48,13 @@ class Resolver {
   virtual void do_unmap(void* base) = 0;
 
  private:
+  struct Live {
+    uint64_t memfd_offset;
+    uint64_t count;
+  };
   mutable std::mutex mu_;
-  std::unordered_map<void*, uint64_t> live_;
+  std::unordered_map<void*, Live> live_;
+  uint64_t live_total_ = 0;
   std::atomic<uint64_t> bad_unmaps_{0};
 };
 
