@@ -283,6 +283,7 @@ WaitResult Gpc::wait_for_invalidations(uintptr_t uhva, Clock::time_point deadlin
       const uint32_t window = window_.ns();
       plan.spin = std::chrono::nanoseconds(window);
       plan.block = true;
+      plan.stop_when_preempted = true;  // kvm_vcpu_can_poll: single_task_running()
       const auto t0 = Clock::now();
       const WaitResult r =
           wait_phased(pending, plan, vm_.wake_word(), deadline, policy_.block_slice, stats_);

@@ -29,6 +29,7 @@ namespace gpc::pfncache {
   X(polls_attempted)  /* haltpoll waits that polled */                                \
   X(polls_successful) /* ... and saw the invalidation end while polling */            \
   X(polls_invalid)    /* ... and had to block (or gave up) after the poll */         \
+  X(polls_preempted)  /* polls ended because the thread had been descheduled */      \
   X(poll_ns)          /* time spent in the poll phase */                              \
   X(wait_ns)          /* total time in waits (all phases) */
 

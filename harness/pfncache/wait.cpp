@@ -70,8 +70,11 @@ void HaltPollWindow::update(uint64_t waited_ns, bool valid, const HaltPollParams
 namespace detail {
 
 PhaseResult timeout_or_advance(Clock::time_point deadline, Clock::time_point phase_end) {
+  return timeout_or_advance(Clock::now(), deadline, phase_end);
+}
+
+PhaseResult timeout_or_advance(Clock::time_point now, Clock::time_point deadline, Clock::time_point phase_end) {
   if (stop_requested()) return PhaseResult::kTimeout;
-  const auto now = Clock::now();
   if (now >= deadline) return PhaseResult::kTimeout;
   if (now >= phase_end) return PhaseResult::kAdvance;
   return PhaseResult::kContinue;

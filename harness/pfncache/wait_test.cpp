@@ -1,5 +1,7 @@
 #include "pfncache/wait.hpp"
 
+#include <sched.h>
+
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -21,7 +23,8 @@ bool eventually_true(Cond&& cond) {
 }
 
 TEST(HaltPollWindow, FollowsKvmGrowAndShrink) {
-  HaltPollParams p;  // start 10 µs, grow x2, shrink 0 (reset), max 200 µs
+  HaltPollParams p;  // start 10 µs, grow x2, max 200 µs
+  p.shrink = 0;      // the pre-6.11 default first: a long wait resets the window
   HaltPollWindow w;
   EXPECT_EQ(w.ns(), 0u);
   w.update(5'000, true, p);  // a short wait the (empty) window missed: grow to start
@@ -130,6 +133,48 @@ TEST(WaitPhased, WakeWithWorkStillPendingIsAnInvalidWakeup) {
   EXPECT_EQ(s.wakeups, 2u);
   EXPECT_EQ(s.invalid_wakeups, 1u);
   EXPECT_EQ(s.slice_timeouts, 0u);
+}
+
+// Issue 12 item 7: KVM stops halt polling as soon as another task is runnable on the CPU
+// (kvm_vcpu_can_poll: single_task_running()). Userspace sees that only once the poller
+// has been descheduled; the poll must then end and block. A co-runner is pinned to the
+// poller's PU; the poll budget (30 s) is far beyond the liveness bound (5 s).
+TEST(WaitPhased, PollEndsOnceAnotherTaskTookTheCpu) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int pu = 0;
+  while (pu < CPU_SETSIZE && !CPU_ISSET(pu, &allowed)) ++pu;
+  auto pin = [pu] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(pu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+  };
+  WakeWord word;
+  AtomicGpcStats st;
+  std::atomic<bool> pending{true}, done{false};
+  std::thread corunner([&] {
+    if (!pin()) return;
+    while (!done.load(std::memory_order_relaxed)) {
+    }
+  });
+  WaitResult r = WaitResult::kTimedOut;
+  std::thread poller([&] {
+    if (!pin()) return;
+    WaitPhases plan{std::chrono::seconds(30), {}, true};
+    plan.stop_when_preempted = true;
+    r = wait_phased([&] { return pending.load(); }, plan, word, Clock::now() + std::chrono::seconds(60),
+                    std::chrono::seconds(1), st);
+  });
+  const bool blocked = eventually_true([&] { return word.waiters() > 0; });  // 10 s bound
+  pending = false;
+  word.wake_all();
+  poller.join();
+  done = true;
+  corunner.join();
+  EXPECT_TRUE(blocked) << "the poll went on although another task had taken the CPU";
+  EXPECT_EQ(r, WaitResult::kClear);
+  EXPECT_GE(st.snapshot().polls_preempted, 1u);
 }
 
 }  // namespace
