@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "pfncache/race_fixture.hpp"
+#include "pfncache/sync_point.hpp"
 
 namespace gpc::pfncache {
 namespace {
@@ -96,6 +97,65 @@ TEST_P(EndHookWait, ResolvesThenWaitsThenRetries) {
 INSTANTIATE_TEST_SUITE_P(Strategies, EndHookWait,
                          ::testing::Values(WaitKind::kSpin, WaitKind::kHaltPoll, WaitKind::kBlock),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+// Issue 12 mutant 1: range_end must wake blocked refreshes when the active count reaches
+// zero (v3 3/5 wake_up(&kvm->gpc_invalidate_wq)). With the slice far above the bound,
+// a missing wake shows as a refresh still asleep seconds after range_end (liveness).
+class BlockedRefresh : public ::testing::TestWithParam<std::pair<WaitKind, Hook>> {};
+
+TEST_P(BlockedRefresh, RangeEndWakesIt) {
+  Policy p = policy(GetParam().first, GetParam().second, Filter::kRange);
+  p.block_slice = std::chrono::seconds(60);
+  p.refresh_bound = std::chrono::seconds(120);
+  Fixture f(p);
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  f.swap(0);
+  f.vm.invalidate_range_start(hva(0), hva(1));
+  std::atomic<bool> done{false};
+  RefreshResult r = RefreshResult::kFault;
+  std::thread refresher([&] {
+    r = f.gpc.refresh(8);
+    done = true;
+  });
+  const bool asleep = eventually([&] { return f.vm.wake_word().waiters() > 0; });
+  f.vm.invalidate_range_end(hva(0), hva(1));
+  const bool woken = eventually([&] { return done.load(); }, std::chrono::seconds(5));
+  if (!woken) f.vm.wake_word().wake_all();  // release it, so the test ends either way
+  refresher.join();
+  EXPECT_TRUE(asleep) << "the refresh never blocked";
+  EXPECT_TRUE(woken) << "range_end did not wake the blocked refresh";
+  EXPECT_EQ(r, RefreshResult::kOk);
+  EXPECT_EQ(f.gpc.stats().slice_timeouts, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, BlockedRefresh,
+                         ::testing::Values(std::pair{WaitKind::kBlock, Hook::kStart},
+                                           std::pair{WaitKind::kHaltPoll, Hook::kStart},
+                                           std::pair{WaitKind::kBlock, Hook::kEnd}),
+                         [](const auto& param_info) {
+                           return std::string(to_string(param_info.param.first)) + "_" +
+                                  std::string(to_string(param_info.param.second));
+                         });
+
+// Issue 12 mutant 2: hva_to_pfn_retry marks the cache invalid before it drops the lock.
+// uhva already names the new address then, so a concurrent check() cannot tell the old
+// mapping is wrong by the address: it must see valid == false.
+TEST(RefreshOrder, MovedCacheIsInvalidWhileTheLockIsDropped) {
+  Fixture f;
+  ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
+  SyncPoint resolving;
+  f.resolver.set_before([&](uint64_t call, uintptr_t) {
+    if (call == 2) resolving.arrive();
+  });
+  std::thread refresher([&] { EXPECT_EQ(f.gpc.refresh(hva(1), 8), RefreshResult::kOk); });
+  ASSERT_TRUE(resolving.wait_arrived());
+  const auto during = f.user_write();
+  resolving.release();
+  refresher.join();
+  EXPECT_EQ(during, std::nullopt) << "check() passed on a cache whose uhva had moved";
+  EXPECT_EQ(f.user_write(), Access::kOk);
+  EXPECT_EQ(f.checker.stats().violations(), 0u);
+}
 
 }  // namespace
 }  // namespace gpc::pfncache
