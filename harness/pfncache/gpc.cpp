@@ -188,6 +188,23 @@ void Gpc::deactivate() {
 RefreshResult Gpc::refresh(size_t len) { return refresh_locked(std::nullopt, len); }
 RefreshResult Gpc::refresh(uintptr_t new_uhva, size_t len) { return refresh_locked(new_uhva, len); }
 
+// kvm_gpc_refresh with Christopherson's fix for syzbot cde12433b6c56f55d9ed ("Re: [PATCH]
+// KVM: pfncache: Fix uhva validity check in kvm_gpc_is_valid_len()", 9 Mar 2026): active
+// is tested first, under refresh_lock, which guards it. Before, only the length was
+// tested, and a cache without an address (KVM_HVA_ERR_BAD is page-aligned) reached
+// __kvm_gpc_refresh's WARN_ON_ONCE(gpa and uhva both invalid) before its own active test.
+std::optional<RefreshResult> Gpc::refresh_prechecks(uintptr_t target, size_t len) {
+  if (policy_.bug != Bug::kRefreshBeforeActive && check_active_ &&
+      !active_.load(std::memory_order_acquire))
+    return RefreshResult::kInactive;
+  if (offset_in_page(target) + len > kPageSize) return RefreshResult::kBadLength;
+  if (target == kBadHva) {
+    refresh_warnings_.fetch_add(1, std::memory_order_relaxed);  // the WARN, then -EINVAL
+    return RefreshResult::kInactive;
+  }
+  return std::nullopt;
+}
+
 RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len) {
   AtomicGpcStats::add(stats_.refreshes);
   auto done = [&](RefreshResult r) {
@@ -200,16 +217,15 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
   std::unique_lock<std::mutex> serial(refresh_mu_, std::defer_lock);
   if (policy_.bug != Bug::kNoRefreshMutex) lock_refresh_mutex(serial);
 
+  const uintptr_t target = new_uhva.value_or(uhva_.load(std::memory_order_relaxed));
+  if (const auto r = refresh_prechecks(target, len)) return done(*r);
   if (!lock_.write_lock(policy_.refresh_bound))
     return done(stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut);
+  // __kvm_gpc_refresh: deactivation may have won the race for refresh_lock's absence
+  // (broken variants) or run before it; the kernel tests active under gpc->lock too.
   if (check_active_ && !active_.load(std::memory_order_relaxed)) {
     lock_.write_unlock();
     return done(RefreshResult::kInactive);
-  }
-  const uintptr_t target = new_uhva.value_or(uhva_.load(std::memory_order_relaxed));
-  if (offset_in_page(target) + len > kPageSize) {
-    lock_.write_unlock();
-    return done(RefreshResult::kBadLength);
   }
   const Mapping old = current();
   // __kvm_gpc_refresh: a new gpa or memslot generation recomputes uhva, but only a
@@ -445,6 +461,13 @@ GpcAudit Gpc::audit() const {
   a.lock_self_deadlocks = lock_.self_deadlocks();
   a.invalidate_lock_failures = invalidate_lock_failures_.load(std::memory_order_relaxed);
   a.lock_unbalanced_unlocks = lock_.unbalanced_unlocks();
+  a.refresh_warnings = refresh_warnings_.load(std::memory_order_relaxed);
+  // A valid cache must map something the resolver still has mapped (the same-pfn path of
+  // the deactivate race reuses a khva that deactivate already released).
+  if (v.valid && v.khva) {
+    char* base = map_base_.load(std::memory_order_relaxed);
+    a.valid_khva_unmapped = base && resolver_.offset_of_mapping(base) == kNoFrame;
+  }
   return a;
 }
 

@@ -23,7 +23,7 @@ constexpr Names<WaitKind, 4> kWaits{{{WaitKind::kBusy, "busy"},
 constexpr Names<Filter, 2> kFilters{{{Filter::kGlobal, "global"}, {Filter::kRange, "range"}}};
 constexpr Names<ReaderCheck, 2> kChecks{
     {{ReaderCheck::kRwlock, "rwlock"}, {ReaderCheck::kLockless, "lockless"}}};
-constexpr Names<Bug, 9> kBugs{{{Bug::kNone, "none"},
+constexpr Names<Bug, 11> kBugs{{{Bug::kNone, "none"},
                                {Bug::kCountAfterInvalidate, "count-after-invalidate"},
                                {Bug::kSpeculativeValid, "speculative-valid"},
                                {Bug::kNoRefreshMutex, "no-refresh-mutex"},
@@ -31,7 +31,9 @@ constexpr Names<Bug, 9> kBugs{{{Bug::kNone, "none"},
                                {Bug::kReinitLock, "reinit-lock"},
                                {Bug::kDeactivateInRefresh, "deactivate-in-refresh"},
                                {Bug::kInnerContinue, "inner-continue"},
-                               {Bug::kEndErrorPfn, "end-error-pfn"}}};
+                               {Bug::kEndErrorPfn, "end-error-pfn"},
+                               {Bug::kRefreshBeforeActive, "refresh-before-active"},
+                               {Bug::kRunstateBlockingLock, "runstate-blocking-lock"}}};
 
 template <typename E, size_t N>
 std::string_view name_of(const Names<E, N>& names, E value) {

@@ -42,6 +42,8 @@ enum class Bug {
   kDeactivateInRefresh,    // deactivate does not serialize with refresh, refresh does not re-check active
   kInnerContinue,          // v3 2/5 review: `continue` in the inner wait loop re-takes the held lock
   kEndErrorPfn,            // hook=end with v3 1/5's predicate as posted: a refresh from an error pfn misses invalidations
+  kRefreshBeforeActive,    // refresh tests the length before active: WARN on a cache with no address (syzbot cde12433)
+  kRunstateBlockingLock,   // Xen runstate update from sched-out read_lock()s two caches instead of read_trylock()
 };
 
 // KVM halt polling parameters (virt/kvm/kvm_main.c module parameters). Defaults follow

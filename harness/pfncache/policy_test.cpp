@@ -19,7 +19,8 @@ TEST(Policy, NamesRoundTrip) {
     EXPECT_EQ(parse_check(to_string(c)), c);
   for (auto b : {Bug::kNone, Bug::kCountAfterInvalidate, Bug::kSpeculativeValid,
                  Bug::kNoRefreshMutex, Bug::kConsumeInactive, Bug::kReinitLock,
-                 Bug::kDeactivateInRefresh, Bug::kInnerContinue})
+                 Bug::kDeactivateInRefresh, Bug::kInnerContinue, Bug::kEndErrorPfn,
+                 Bug::kRefreshBeforeActive, Bug::kRunstateBlockingLock})
     EXPECT_EQ(parse_bug(to_string(b)), b);
 }
 

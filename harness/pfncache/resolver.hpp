@@ -17,6 +17,9 @@ namespace gpc::pfncache {
 
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kNoFrame = UINT64_MAX;
+// KVM_HVA_ERR_BAD: PAGE_OFFSET on x86-64, the uhva of a cache that never had an address
+// (kvm_gpc_init). Page-aligned, so a length check alone does not reject it.
+constexpr uintptr_t kBadHva = 0xffff888000000000;
 
 inline uint64_t offset_in_page(uintptr_t a) { return a & (kPageSize - 1); }
 inline uintptr_t page_of(uintptr_t a) { return a & ~(kPageSize - 1); }
