@@ -99,6 +99,8 @@ std::string cache_record_name(const CacheParams& p, const std::string& reader_ki
 CacheResult run_cache(const CacheParams& params) {
   // Everything the user typed is validated before any thread or mapping exists.
   Policy policy = make_policy(params);
+  const KernelHaltPoll kernel_halt_poll = halt_poll_from_kernel();  // kvm.halt_poll_ns* (issue 12)
+  policy.halt_poll = kernel_halt_poll.params;
   const std::vector<InvalidatorType> types = parse_invalidator_list(params.invalidator);
   const Target target = parse_target(params.target);
   const double rate = parse_rate_hz(params.rate, "--rate");
@@ -146,6 +148,7 @@ CacheResult run_cache(const CacheParams& params) {
     ro.spare_pages = 4 * types.size() + 4;  // a page-swapping step holds one; room for overlap
     MemfdRegion region(ro);
     NotifierState vm(policy);
+    vm.add_memslot(region.hva(), region.hva() + region.size());  // guest memory: only it moves seq
     MemfdResolver resolver(region);
     ContractChecker checker(vm, &region);
     std::vector<std::unique_ptr<Gpc>> caches;
@@ -345,6 +348,8 @@ CacheResult run_cache(const CacheParams& params) {
   c["sleeps"] = static_cast<double>(total.sleeps);
   c["wakeups"] = static_cast<double>(total.wakeups);
   c["invalid_wakeups"] = static_cast<double>(total.invalid_wakeups);
+  c["slice_timeouts"] = static_cast<double>(total.slice_timeouts);
+  c["polls_preempted"] = static_cast<double>(total.polls_preempted);
   c["polls_successful"] = static_cast<double>(total.polls_successful);
   c["polls_invalid"] = static_cast<double>(total.polls_invalid);
   c["halt_poll_ns"] = static_cast<double>(halt_poll_max);
@@ -369,6 +374,7 @@ CacheResult run_cache(const CacheParams& params) {
                          {"overcommit", params.overcommit},
                          {"checker", !params.no_checker},
                          {"bug", params.bug},
+                         {"halt_poll", describe(policy.halt_poll) + " (" + kernel_halt_poll.source + ")"},
                          {"reader", out.reader_kind},
                          {"reader_reason", out.reader_reason},
                          {"unsafe_by_design", unsafe},
