@@ -12,13 +12,19 @@
 // operation alone: copy + mremap, which mmap_lock contention with the writer's resolves
 // slows) and `hooks_p50_ns` (bracket minus operation: range_start + range_end, where the
 // notifier walk, lock waits and wake-ups are), the writer's refreshes and resolves per
-// step, and `p50_vs_floor` (= `vs_floor`) against the bare bracket's p50. Attribution of
+// step, and `p50_vs_floor` (= `vs_floor`) against the bare bracket's p50. A second floor,
+// `floor/bracket_bare/mremap/neighbour:spin`, runs the bare step while a thread spins with
+// pause on the other PU: on this machine (two vCPUs of a nested guest) any busy neighbour
+// PU, even another process, makes the step ~3x longer, so a spinning waiter lengthens
+// the bracket by the machine's effect, not the model's; `p50_vs_spin_floor` is the ratio
+// to that floor. Attribution of
 // the wall time: `step_cpu_p50_ns` and `step_cpu_mean_ns` are the invalidator thread's CPU
 // time per whole step (CLOCK_THREAD_CPUTIME_ID), `sleeps_per_step` its voluntary context switches (it slept:
 // mmap_lock, a futex) and `preempted_per_step` its involuntary ones (another task took
 // its PU), from getrusage(RUSAGE_THREAD) around each step.
 #include <sys/resource.h>
 #include <time.h>
+#include <immintrin.h>
 
 #include <atomic>
 #include <chrono>
@@ -40,6 +46,26 @@ namespace {
 
 constexpr auto kStepGap = std::chrono::milliseconds(1);  // --rate 1000
 const std::string kFloorKey = "bracket_bare/mremap";
+const std::string kSpinFloorKey = "bracket_bare/mremap/neighbour:spin";
+
+// A thread that spins with pause on `pu` while it lives: the busy neighbour of the spin floor.
+class NeighbourSpinner {
+ public:
+  explicit NeighbourSpinner(int pu) {
+    thread_ = std::thread([this, pu] {
+      PinningScope pin(pu);
+      while (!stop_.load(std::memory_order_relaxed)) _mm_pause();
+    });
+  }
+  ~NeighbourSpinner() {
+    stop_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 void sleep_for(std::chrono::nanoseconds d) {
   timespec ts{static_cast<time_t>(d.count() / 1'000'000'000), static_cast<long>(d.count() % 1'000'000'000)};
@@ -108,7 +134,9 @@ void report(benchmark::State& state, const Brackets& b) {
 }
 
 // The bare step's p50 bracket, measured here when the floor benchmark was filtered out.
-double measure_bare_p50() {
+double measure_bare_p50(bool spinning_neighbour) {
+  std::unique_ptr<NeighbourSpinner> neighbour;
+  if (spinning_neighbour) neighbour = std::make_unique<NeighbourSpinner>(spread_pu(1));
   auto region = make_region();
   auto inv = make_invalidator(InvalidatorType::mremap, *region, {.verify = false});
   Histogram h;
@@ -119,15 +147,17 @@ double measure_bare_p50() {
   return static_cast<double>(h.quantile(0.5));
 }
 
-void BM_bracket_bare(benchmark::State& state) {
+void BM_bracket_bare(benchmark::State& state, bool spinning_neighbour) {
   try {
     PinningScope pin(spread_pu(0));
+    std::unique_ptr<NeighbourSpinner> neighbour;
+    if (spinning_neighbour) neighbour = std::make_unique<NeighbourSpinner>(spread_pu(1));
     auto region = make_region();
     auto inv = make_invalidator(InvalidatorType::mremap, *region, {.verify = false});
     const Brackets b = step_loop(state, *inv);
     report(state, b);
     const double p50 = static_cast<double>(b.bracket.quantile(0.5));
-    Floors::record(kFloorKey, p50, state.iterations());
+    Floors::record(spinning_neighbour ? kSpinFloorKey : kFloorKey, p50, state.iterations());
     state.counters["floor_ns"] = p50;
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
@@ -202,8 +232,12 @@ void BM_bracket_model(benchmark::State& state, pfncache::WaitKind wait) {
     state.counters["refreshes_per_step"] = static_cast<double>(after.refreshes - before.refreshes) / steps;
     state.counters["resolves_per_step"] = static_cast<double>(after.hva_to_pfn - before.hva_to_pfn) / steps;
     state.counters["violations"] = static_cast<double>(checker.stats().violations());
-    const double floor = Floors::get_or_measure(kFloorKey, measure_bare_p50);
-    const double ratio = floor > 0 ? static_cast<double>(b.bracket.quantile(0.5)) / floor : 0.0;
+    const double floor = Floors::get_or_measure(kFloorKey, [] { return measure_bare_p50(false); });
+    const double spin_floor = Floors::get_or_measure(kSpinFloorKey, [] { return measure_bare_p50(true); });
+    const double p50 = static_cast<double>(b.bracket.quantile(0.5));
+    const double ratio = floor > 0 ? p50 / floor : 0.0;
+    state.counters["spin_floor_ns"] = spin_floor;
+    state.counters["p50_vs_spin_floor"] = spin_floor > 0 ? p50 / spin_floor : 0.0;
     state.counters["floor_ns"] = floor;
     state.counters["p50_vs_floor"] = ratio;
     state.counters["vs_floor"] = ratio;
@@ -213,7 +247,8 @@ void BM_bracket_model(benchmark::State& state, pfncache::WaitKind wait) {
 }
 
 const bool registered = [] {
-  benchmark::RegisterBenchmark("floor/bracket_bare/mremap", BM_bracket_bare)->UseManualTime();
+  benchmark::RegisterBenchmark("floor/bracket_bare/mremap", BM_bracket_bare, false)->UseManualTime();
+  benchmark::RegisterBenchmark("floor/bracket_bare/mremap/neighbour:spin", BM_bracket_bare, true)->UseManualTime();
   for (pfncache::WaitKind w : {pfncache::WaitKind::kBusy, pfncache::WaitKind::kSpin, pfncache::WaitKind::kHaltPoll,
                                pfncache::WaitKind::kBlock}) {
     const std::string name = "bracket/mremap/strategy:" + std::string(pfncache::to_string(w));
