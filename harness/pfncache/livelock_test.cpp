@@ -25,9 +25,9 @@ std::string line(const Policy& p, RefreshResult r, std::chrono::nanoseconds took
                  const GpcStats& s) {
   return fmt::format(
       "{:<55} {:>9} {:>8.1f}ms resolves={} retries={} yields={} spin={:.1f}ms sleeps={} "
-      "wakeups={} invalid_wakeups={}",
+      "wakeups={} invalid_wakeups={} slice_timeouts={}",
       describe(p), to_string(r), took.count() / 1e6, s.hva_to_pfn, s.retries, s.yields,
-      s.spin_ns / 1e6, s.sleeps, s.wakeups, s.invalid_wakeups);
+      s.spin_ns / 1e6, s.sleeps, s.wakeups, s.invalid_wakeups, s.slice_timeouts);
 }
 
 class Livelock : public ::testing::TestWithParam<WaitKind> {};

@@ -400,9 +400,9 @@ LivelockOutcome run_livelock(WaitKind wait, Filter filter, std::chrono::nanoseco
   out.completed = r == RefreshResult::kOk;
   out.detail = fmt::format(
       "{} {} {:.1f}ms resolves={} retries={} yields={} spin_ms={:.1f} sleeps={} wakeups={} "
-      "invalid_wakeups={}",
+      "invalid_wakeups={} slice_timeouts={}",
       describe(p), to_string(r), ms, s.hva_to_pfn, s.retries, s.yields, s.spin_ns / 1e6, s.sleeps,
-      s.wakeups, s.invalid_wakeups);
+      s.wakeups, s.invalid_wakeups, s.slice_timeouts);
   return out;
 }
 
