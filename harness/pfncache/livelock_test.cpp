@@ -14,6 +14,7 @@
 #include "common/stop.hpp"
 #include "pfncache/race_scenarios.hpp"
 #include "pfncache/race_fixture.hpp"
+#include "pfncache/test_pinning.hpp"
 
 namespace gpc::pfncache {
 namespace {
@@ -121,16 +122,7 @@ TEST_P(Livelock, StopRequestEndsAWaitingRefresh) {
 // slice ends, and a loop of sub-microsecond turns makes thousands of turns per switch.
 // Counted with getrusage(RUSAGE_THREAD), not timed.
 TEST(BusyRetry, NeverYieldsTheCpuVoluntarily) {
-  cpu_set_t allowed;
-  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
-  int pu = 0;
-  while (pu < CPU_SETSIZE && !CPU_ISSET(pu, &allowed)) ++pu;
-  auto pin = [pu] {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(pu, &one);
-    return sched_setaffinity(0, sizeof one, &one) == 0;
-  };
+  auto pin = [] { return pin_to_first_allowed_pu(); };
   Policy p = policy(WaitKind::kBusy, Hook::kStart, Filter::kGlobal);
   p.refresh_bound = std::chrono::milliseconds(200);
   Fixture f(p);

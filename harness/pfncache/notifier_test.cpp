@@ -99,18 +99,34 @@ TEST(Notifier, RangePollsDoNotTakeMnInvalidateLock) {
   EXPECT_FALSE(f.vm.range_pending(hva(3)));  // reset to empty at zero
 }
 
+// A thread inside the cache's read section until leave().
+class ParkedReader {
+ public:
+  explicit ParkedReader(Gpc& gpc)
+      : thread_([this, &gpc] {
+          auto g = gpc.read_lock();
+          reading_.arrive();
+        }) {}
+  ~ParkedReader() { leave(); }
+  bool inside() { return reading_.wait_arrived(); }
+  void leave() {
+    reading_.release();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  SyncPoint reading_;
+  std::thread thread_;
+};
+
 // Issue 12 item 3: since 21dadfcd665e (6.9) the walk looks at each cache under its read
 // lock and write-locks only a valid cache whose uhva is in range. An invalidation of
 // another page must not wait for a reader of this cache (liveness bound, not a timing).
 TEST(Notifier, UnrelatedInvalidationDoesNotWaitForReaders) {
   Fixture f;
   ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
-  SyncPoint reading;
-  std::thread reader([&] {
-    auto g = f.gpc.read_lock();
-    reading.arrive();
-  });
-  ASSERT_TRUE(reading.wait_arrived());
+  ParkedReader reader(f.gpc);
+  ASSERT_TRUE(reader.inside());
   std::atomic<bool> started{false};
   std::thread inv([&] {
     f.vm.invalidate_range_start(hva(5), hva(6));
@@ -120,8 +136,7 @@ TEST(Notifier, UnrelatedInvalidationDoesNotWaitForReaders) {
   EXPECT_TRUE(eventually([&] { return started.load(); }, std::chrono::seconds(5)))
       << "an unrelated invalidation waited for the cache's reader";
   EXPECT_EQ(f.gpc.lock().writers_waiting(), 0u);
-  reading.release();
-  reader.join();
+  reader.leave();
   inv.join();
   EXPECT_TRUE(f.gpc.view().valid);
 }
@@ -131,12 +146,8 @@ TEST(Notifier, UnrelatedInvalidationDoesNotWaitForReaders) {
 TEST(Notifier, RelatedInvalidationWaitsForReadersThenInvalidates) {
   Fixture f;
   ASSERT_EQ(f.gpc.activate(hva(0), 8), RefreshResult::kOk);
-  SyncPoint reading;
-  std::thread reader([&] {
-    auto g = f.gpc.read_lock();
-    reading.arrive();
-  });
-  ASSERT_TRUE(reading.wait_arrived());
+  ParkedReader reader(f.gpc);
+  ASSERT_TRUE(reader.inside());
   std::atomic<bool> started{false};
   std::thread inv([&] {
     f.vm.invalidate_range_start(hva(0), hva(1));
@@ -144,8 +155,7 @@ TEST(Notifier, RelatedInvalidationWaitsForReadersThenInvalidates) {
   });
   ASSERT_TRUE(eventually([&] { return f.gpc.lock().writers_waiting() > 0; }));
   EXPECT_FALSE(started.load());
-  reading.release();
-  reader.join();
+  reader.leave();
   inv.join();
   EXPECT_FALSE(f.gpc.view().valid);
   f.vm.invalidate_range_end(hva(0), hva(1));

@@ -160,10 +160,19 @@ void reinit_lock(Fixture& f, Steps& st) {
   act.join();
 }
 
-// 6. Refresh parked after its lookup; deactivate runs.
-void deactivate_in_refresh(Fixture& f, Steps& st) {
+// 6. Refresh parked after its lookup; deactivate runs. The cache was made invalid by
+// `invalidate` first: with the page moved, or (6b) with the same page kept.
+void deactivate_in_refresh(Fixture& f, Steps& st, bool same_page) {
   st.require(f.gpc.activate(hva(0), 8) == RefreshResult::kOk);
-  f.swap(0);
+  if (same_page) {
+    // The same-pfn path: invalidated while the page stays (a zap that refaults the same
+    // page), so the refresh finds the pfn unchanged and reuses the old khva, which a
+    // deactivate not serialized with it has already released.
+    f.vm.invalidate_range_start(hva(0), hva(1));
+    f.vm.invalidate_range_end(hva(0), hva(1));
+  } else {
+    f.swap(0);
+  }
   SyncPoint resolved;
   f.resolver.set_after([&](uint64_t call, uintptr_t) {
     if (call == 2) resolved.arrive();
@@ -217,30 +226,6 @@ RefreshResult end_error_pfn(Fixture& f, Steps& st) {
   st.require(r == RefreshResult::kOk);
   f.user_write();
   return r;
-}
-
-// 6b. The same-pfn path of race 6: the cache is invalidated while its page stays (a zap
-// that refaults the same page), so the refresh finds the pfn unchanged and reuses the old
-// khva, which a deactivate not serialized with it has already released.
-void deactivate_same_page(Fixture& f, Steps& st) {
-  st.require(f.gpc.activate(hva(0), 8) == RefreshResult::kOk);
-  f.vm.invalidate_range_start(hva(0), hva(1));  // nothing moves: the same page again
-  f.vm.invalidate_range_end(hva(0), hva(1));
-  SyncPoint resolved;
-  f.resolver.set_after([&](uint64_t call, uintptr_t) {
-    if (call == 2) resolved.arrive();
-  });
-  std::thread ref([&] { f.gpc.refresh(8); });
-  st.require(resolved.wait_arrived());
-  std::atomic<bool> deactivated{false};
-  std::thread deact([&] {
-    f.gpc.deactivate();
-    deactivated = true;
-  });
-  st.require(eventually([&] { return deactivated.load() || f.gpc.refresh_lock_contended() > 0; }));
-  resolved.release();
-  ref.join();
-  deact.join();
 }
 
 // 9. A user's check() fails on a cache that never got an address and it falls back to
@@ -345,10 +330,7 @@ RaceOutcome combine(RaceOutcome a, const RaceOutcome& b) {
 RaceOutcome run_deactivate_race(bool same_page, bool broken) {
   Fixture f(base(Bug::kDeactivateInRefresh, broken));
   Steps st;
-  if (same_page)
-    deactivate_same_page(f, st);
-  else
-    deactivate_in_refresh(f, st);
+  deactivate_in_refresh(f, st, same_page);
   return outcome_of(f, st, RefreshResult::kOk, Bug::kDeactivateInRefresh, broken);
 }
 

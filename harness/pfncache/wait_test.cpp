@@ -1,12 +1,11 @@
 #include "pfncache/wait.hpp"
 
-#include <sched.h>
-
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "common/stop.hpp"
+#include "pfncache/test_pinning.hpp"
 
 namespace gpc::pfncache {
 namespace {
@@ -140,16 +139,7 @@ TEST(WaitPhased, WakeWithWorkStillPendingIsAnInvalidWakeup) {
 // has been descheduled; the poll must then end and block. A co-runner is pinned to the
 // poller's PU; the poll budget (30 s) is far beyond the liveness bound (5 s).
 TEST(WaitPhased, PollEndsOnceAnotherTaskTookTheCpu) {
-  cpu_set_t allowed;
-  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
-  int pu = 0;
-  while (pu < CPU_SETSIZE && !CPU_ISSET(pu, &allowed)) ++pu;
-  auto pin = [pu] {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(pu, &one);
-    return sched_setaffinity(0, sizeof one, &one) == 0;
-  };
+  auto pin = [] { return pin_to_first_allowed_pu(); };
   WakeWord word;
   AtomicGpcStats st;
   std::atomic<bool> pending{true}, done{false};
