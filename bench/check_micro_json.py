@@ -27,6 +27,10 @@ def expected_pairs(max_threads):
         pairs.append((f"wakeup/wait:3/cross:{cross}/manual_time", f"floor/futex_wake/cross:{cross}/timeout:1/manual_time"))
     for inv in INVALIDATORS:
         pairs.append((f"invalidator/{inv}", f"floor/invalidator_bare/{inv}"))
+    for sig in ("getrusage_thread", "thread_schedstat", "loadavg"):
+        pairs.append((f"runnable_signal/{sig}", "floor/clock_gettime_poll"))
+    for wait in ("busy", "spin", "haltpoll", "block"):
+        pairs.append((f"bracket/mremap/strategy:{wait}/manual_time", "floor/bracket_bare/mremap/manual_time"))
     pairs += [("kvm/exit_harness/manual_time", "floor/kvm_exit_raw"), ("kvm/pvclock_update", "floor/kvm_out_raw"),
               ("histogram/record", "floor/array_increment"), ("clock/tsc_now_ns", "floor/clock_gettime_monotonic"),
               ("clock/rdtsc", "floor/clock_gettime_monotonic")]

@@ -1,8 +1,9 @@
 // Uncontended refresh: invalidate a valid cache (range_start + range_end on its page,
 // nobody else running) and refresh it through MemfdResolver on a memfd. Floors: the
-// resolver alone, hva_to_pfn (lookup + touch + pagemap read), and hva_to_pfn + map +
-// unmap. A refresh of an unmoved page reuses its mapping (as hva_to_pfn_retry does when
-// the pfn is unchanged), so its floor is hva_to_pfn; `maps_per_op` shows whether it mapped.
+// resolver alone, hva_to_pfn (lookup + touch, and one pagemap check per 64 calls), and
+// hva_to_pfn + map + unmap (map is view + offset since issue 12: no syscall). A refresh of
+// an unmoved page reuses its mapping (as hva_to_pfn_retry does when the pfn is
+// unchanged), so its floor is hva_to_pfn; `maps_per_op` shows whether it mapped.
 #include <memory>
 
 #include "floors.hpp"

@@ -221,6 +221,8 @@ std::string detector_of(const pfncache::RaceOutcome& o) {
   if (a.valid_but_unlisted) fired.push_back("valid_but_unlisted");
   if (a.lock_self_deadlocks) fired.push_back(fmt::format("lock_self_deadlocks={}", a.lock_self_deadlocks));
   if (a.lock_unbalanced_unlocks) fired.push_back(fmt::format("lock_unbalanced_unlocks={}", a.lock_unbalanced_unlocks));
+  if (a.valid_khva_unmapped) fired.push_back("valid_khva_unmapped");
+  if (a.refresh_warnings) fired.push_back(fmt::format("refresh_warnings={}", a.refresh_warnings));
   if (!fired.empty()) out += (out.empty() ? "" : " + ") + ("model audit (" + fmt::format("{}", fmt::join(fired, " ")) + ")");
   if (o.refresh == pfncache::RefreshResult::kDeadlock) out += std::string(out.empty() ? "" : " + ") + "deadlock detector";
   if (out.empty() && o.detected) out = "resolver (unmap of a page not mapped)";

@@ -16,6 +16,7 @@
 #include "clock/tsc_clock.hpp"
 #include "env/kvm_probe.hpp"
 #include "env/memory_probes.hpp"
+#include "env/preempt_model.hpp"
 #include "env/sysfs.hpp"
 #include "perf/counters.hpp"
 #include "topology/topology.hpp"
@@ -161,7 +162,7 @@ nlohmann::json capture_environment() {
 
   const std::string cpuinfo = read_text_file("/proc/cpuinfo").text.value_or("");
   env["kernel"] = {{"release", u.release}, {"version", u.version}, {"machine", u.machine},
-                   {"cmdline", text_or_reason("/proc/cmdline")}};
+                   {"cmdline", text_or_reason("/proc/cmdline")}, {"preempt", to_json(detect_preempt_model())}};
   env["cpu"] = capture_cpu(cpuinfo);
   env["caches"] = nlohmann::json::array();
   env["topology"] = capture_topology(env["caches"]);

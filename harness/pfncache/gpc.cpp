@@ -25,7 +25,8 @@ Gpc::Gpc(NotifierState& vm, Resolver& resolver)
       resolver_(resolver),
       policy_(vm.policy()),
       check_active_(policy_.bug != Bug::kConsumeInactive),
-      lockless_(policy_.check == ReaderCheck::kLockless) {}
+      lockless_(policy_.check == ReaderCheck::kLockless),
+      seq_under_lock_(policy_.wait == WaitKind::kBusy) {}
 
 Gpc::~Gpc() {
   deactivate();
@@ -92,32 +93,47 @@ void Gpc::lock_refresh_mutex(std::unique_lock<std::mutex>& lk) {
   lk.lock();
 }
 
+// Whether an invalidation of [start, end) must invalidate this cache. Caller holds lock_
+// (read or write). hook=start: pfncache.c's `valid && !is_error_noslot_pfn(pfn) && uhva in
+// range`. hook=end (v3 1/5): `needs_invalidation && uhva in range`; v3 as posted also
+// requires a non-error pfn, which misses a refresh that starts from one
+// (Bug::kEndErrorPfn, docs/pfncache-model.md).
+bool Gpc::invalidation_needed(uintptr_t start, uintptr_t end, bool from_end_hook) const {
+  const uintptr_t u = uhva_.load(std::memory_order_relaxed);
+  if (!(start <= u && u < end)) return false;
+  const bool error_pfn = frame_offset_.load(std::memory_order_relaxed) == kNoFrame;
+  if (!from_end_hook) return valid_.load(std::memory_order_relaxed) && !error_pfn;
+  if (policy_.bug == Bug::kEndErrorPfn && error_pfn) return false;
+  return needs_invalidation_.load(std::memory_order_relaxed);
+}
+
 bool Gpc::invalidate(uintptr_t start, uintptr_t end, bool from_end_hook) {
   // Not stoppable: readers leave within a use, and returning here without clearing valid
   // would let the caller move the page under a valid cache (Ctrl-C once produced exactly
   // that: stale writes). Only a reader stuck for the whole bound, which only a broken
   // model does, makes it fail; that is counted as a model violation.
+  //
+  // Look under the read lock first and take the write lock only for a cache that needs
+  // it (21dadfcd665e "KVM: pfncache: check the need for invalidation under read lock
+  // first", Durrant, Feb 2024, in 6.9): unrelated invalidations no longer stall readers.
+  if (!lock_.read_lock_for(kInvalidateLockBound, /*stoppable=*/false)) {
+    invalidate_lock_failures_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const bool needed = invalidation_needed(start, end, from_end_hook);
+  lock_.read_unlock();
+  if (!needed) return false;
   if (!lock_.write_lock(kInvalidateLockBound, /*stoppable=*/false)) {
     invalidate_lock_failures_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  const uintptr_t u = uhva_.load(std::memory_order_relaxed);
-  const bool in_range = start <= u && u < end;
-  bool hit = false;
-  if (from_end_hook) {
-    // v3: every cache whose uhva is in range, valid or mid-refresh, must start over.
-    if (in_range && needs_invalidation_.load(std::memory_order_relaxed)) {
-      needs_invalidation_.store(false, std::memory_order_seq_cst);
-      write_begin();
-      valid_.store(false, std::memory_order_seq_cst);
-      write_end();
-      hit = true;
-    }
-  } else if (in_range && valid_.load(std::memory_order_relaxed)) {
+  // The cache may have changed between the two locks: check again.
+  const bool hit = invalidation_needed(start, end, from_end_hook);
+  if (hit) {
     write_begin();
+    if (from_end_hook) needs_invalidation_.store(false, std::memory_order_seq_cst);
     valid_.store(false, std::memory_order_seq_cst);
     write_end();
-    hit = true;
   }
   lock_.write_unlock();
   // Lockless readers that saw valid==true may still be inside: the notifier must not
@@ -158,6 +174,7 @@ void Gpc::deactivate() {
   const Mapping old = current();
   write_begin();
   active_.store(false, std::memory_order_release);
+  needs_invalidation_.store(false, std::memory_order_seq_cst);  // v3 1/5
   write_end();
   install(Mapping{}, uhva_.load(std::memory_order_relaxed), false);
   lock_.write_unlock();
@@ -171,6 +188,23 @@ void Gpc::deactivate() {
 RefreshResult Gpc::refresh(size_t len) { return refresh_locked(std::nullopt, len); }
 RefreshResult Gpc::refresh(uintptr_t new_uhva, size_t len) { return refresh_locked(new_uhva, len); }
 
+// kvm_gpc_refresh with Christopherson's fix for syzbot cde12433b6c56f55d9ed ("Re: [PATCH]
+// KVM: pfncache: Fix uhva validity check in kvm_gpc_is_valid_len()", 9 Mar 2026): active
+// is tested first, under refresh_lock, which guards it. Before, only the length was
+// tested, and a cache without an address (KVM_HVA_ERR_BAD is page-aligned) reached
+// __kvm_gpc_refresh's WARN_ON_ONCE(gpa and uhva both invalid) before its own active test.
+std::optional<RefreshResult> Gpc::refresh_prechecks(uintptr_t target, size_t len) {
+  if (policy_.bug != Bug::kRefreshBeforeActive && check_active_ &&
+      !active_.load(std::memory_order_acquire))
+    return RefreshResult::kInactive;
+  if (offset_in_page(target) + len > kPageSize) return RefreshResult::kBadLength;
+  if (target == kBadHva) {
+    refresh_warnings_.fetch_add(1, std::memory_order_relaxed);  // the WARN, then -EINVAL
+    return RefreshResult::kInactive;
+  }
+  return std::nullopt;
+}
+
 RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len) {
   AtomicGpcStats::add(stats_.refreshes);
   auto done = [&](RefreshResult r) {
@@ -183,22 +217,24 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
   std::unique_lock<std::mutex> serial(refresh_mu_, std::defer_lock);
   if (policy_.bug != Bug::kNoRefreshMutex) lock_refresh_mutex(serial);
 
+  const uintptr_t target = new_uhva.value_or(uhva_.load(std::memory_order_relaxed));
+  if (const auto r = refresh_prechecks(target, len)) return done(*r);
   if (!lock_.write_lock(policy_.refresh_bound))
     return done(stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut);
+  // __kvm_gpc_refresh: deactivation may have won the race for refresh_lock's absence
+  // (broken variants) or run before it; the kernel tests active under gpc->lock too.
   if (check_active_ && !active_.load(std::memory_order_relaxed)) {
     lock_.write_unlock();
     return done(RefreshResult::kInactive);
   }
-  const uintptr_t target = new_uhva.value_or(uhva_.load(std::memory_order_relaxed));
-  if (offset_in_page(target) + len > kPageSize) {
-    lock_.write_unlock();
-    return done(RefreshResult::kBadLength);
-  }
   const Mapping old = current();
+  // __kvm_gpc_refresh: a new gpa or memslot generation recomputes uhva, but only a
+  // change of its page (hva_change) or an invalid cache re-resolves the pfn; a new
+  // generation that leaves uhva where it was keeps the mapping.
   const uint64_t gen = vm_.memslots_generation();
-  const bool moved = target != uhva_.load(std::memory_order_relaxed) ||
-                     generation_.load(std::memory_order_relaxed) != gen;
-  if (moved) {
+  const bool hva_change = page_of(target) != page_of(uhva_.load(std::memory_order_relaxed));
+  if (target != uhva_.load(std::memory_order_relaxed) ||
+      generation_.load(std::memory_order_relaxed) != gen) {
     write_begin();
     uhva_.store(target, std::memory_order_release);
     generation_.store(gen, std::memory_order_release);
@@ -208,7 +244,7 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
   RefreshResult r = RefreshResult::kOk;
   Mapping failed_attempt;
   bool lock_lost = false;
-  if (!valid_.load(std::memory_order_relaxed) || moved) {
+  if (!valid_.load(std::memory_order_relaxed) || hva_change) {
     r = hva_to_pfn_retry(old, &failed_attempt, &lock_lost);
   } else {
     // Same page, still valid: keep the mapping, only the offset in the page may differ.
@@ -219,7 +255,10 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
 
   bool unmap_old = false;
   if (!lock_lost) {
-    if (r != RefreshResult::kOk) install(Mapping{}, target, false);
+    if (r != RefreshResult::kOk) {
+      install(Mapping{}, target, false);
+      needs_invalidation_.store(false, std::memory_order_seq_cst);  // v3 1/5's error path
+    }
     // Decided before the lock is dropped, as the kernel does ("detect a pfn change").
     unmap_old = old.base && map_base_.load(std::memory_order_relaxed) != old.base;
     lock_.write_unlock();
@@ -232,8 +271,9 @@ RefreshResult Gpc::refresh_locked(std::optional<uintptr_t> new_uhva, size_t len)
 
 bool Gpc::retry_needed(uint64_t snap, uintptr_t uhva) const {
   if (policy_.hook == Hook::kEnd) {
-    // v3: only an invalidation of this uhva (which clears the flag in range_end) forces
-    // a retry. busy did not wait before resolving, so it also retries while one pends.
+    // v3 4/5: only an invalidation of this uhva (which clears the flag in range_end)
+    // forces a retry. busy does not wait (v3 has no busy variant), so it also retries
+    // while one pends: installing then would break the notifier contract outright.
     return !needs_invalidation_.load(std::memory_order_seq_cst) ||
            (policy_.wait == WaitKind::kBusy && vm_.pending_for(uhva));
   }
@@ -259,6 +299,7 @@ WaitResult Gpc::wait_for_invalidations(uintptr_t uhva, Clock::time_point deadlin
       const uint32_t window = window_.ns();
       plan.spin = std::chrono::nanoseconds(window);
       plan.block = true;
+      plan.stop_when_preempted = true;  // kvm_vcpu_can_poll: single_task_running()
       const auto t0 = Clock::now();
       const WaitResult r =
           wait_phased(pending, plan, vm_.wake_word(), deadline, policy_.block_slice, stats_);
@@ -278,8 +319,7 @@ WaitResult Gpc::wait_for_invalidations(uintptr_t uhva, Clock::time_point deadlin
   return WaitResult::kClear;
 }
 
-RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost) {
-  const uintptr_t uhva = uhva_.load(std::memory_order_relaxed);
+void Gpc::mark_invalid_before_unlock() {
   write_begin();
   if (policy_.bug == Bug::kSpeculativeValid) {
     // The pre-2022 shape: valid before the new page is even mapped.
@@ -291,69 +331,108 @@ RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, boo
     valid_.store(false, std::memory_order_seq_cst);
   }
   write_end();
+}
 
+// The previous turn's attempt was never published, so no reader can hold it.
+void Gpc::drop_attempt(const Mapping& old, Mapping* attempt) {
+  AtomicGpcStats::add(stats_.retries);
+  if (attempt->base && attempt->base != old.base) release_mapping(attempt->base);
+  *attempt = Mapping{};
+  // cond_resched() follows here in hva_to_pfn_retry: under preempt=none/voluntary it
+  // reschedules only when a reschedule is due, and under full/lazy it is a no-op. A
+  // userspace thread is preempted when a reschedule is due (slice end, wakeup
+  // preemption), so nothing is done: an explicit sched_yield() would give the CPU away on
+  // every turn, which the kernel never does (issue 12: busy was ~14x slower for it).
+}
+
+// v3 2/5 as posted: the lock is re-taken inside the wait loop and `continue` restarts
+// that inner loop, so the second turn takes the held lock again. Returns true with *r
+// set when the refresh ends here.
+bool Gpc::inner_continue_wait(uintptr_t uhva, bool* lock_lost, RefreshResult* r) {
+  bool held = false;
+  while (vm_.pending_for(uhva)) {
+    // cond_resched(): nothing to do in userspace (see drop_attempt).
+    if (!lock_.write_lock(policy_.refresh_bound)) {
+      if (lock_.write_held_by_me()) {
+        *r = RefreshResult::kDeadlock;
+        return true;
+      }
+      *lock_lost = true;
+      *r = stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut;
+      return true;
+    }
+    held = true;
+    continue;
+  }
+  if (!held) return false;
+  lock_.write_lock(policy_.refresh_bound);  // the relock after hva_to_pfn: deadlock
+  *r = RefreshResult::kDeadlock;
+  return true;
+}
+
+// hva_to_pfn() and the kmap: reuse the old mapping if the frame is unchanged.
+RefreshResult Gpc::resolve_and_map(uintptr_t uhva, const Mapping& old, Mapping* attempt) {
+  AtomicGpcStats::add(stats_.hva_to_pfn);
+  const std::optional<Frame> frame = resolver_.hva_to_pfn(uhva);
+  if (!frame) return RefreshResult::kFault;
+  if (old.base && frame->memfd_offset == old.frame.memfd_offset) {
+    *attempt = Mapping{old.base, *frame};  // same page: reuse the existing mapping
+    return RefreshResult::kOk;
+  }
+  auto* base = static_cast<char*>(resolver_.map(*frame));
+  if (!base) return RefreshResult::kFault;
+  AtomicGpcStats::add(stats_.maps);
+  *attempt = Mapping{base, *frame};
+  return RefreshResult::kOk;
+}
+
+RefreshResult Gpc::wait_result(WaitResult w) {
+  if (w == WaitResult::kStopped) return RefreshResult::kStopped;
+  if (w == WaitResult::kTimedOut) return RefreshResult::kTimedOut;
+  return RefreshResult::kOk;
+}
+
+// Where each design snapshots mmu_invalidate_seq (issue 12 item 2): upstream's busy loop
+// under gpc->lock at the top of every turn (pfncache.c hva_to_pfn_retry); the waiting
+// strategies just before hva_to_pfn, after their wait, as Christopherson's rework of the
+// v3 review does (15 Oct 2024, patch 1/5 "Snapshot mmu_invalidate_seq immediately before
+// hva_to_pfn()"), so an invalidation that ends during the wait costs no retry.
+RefreshResult Gpc::hva_to_pfn_retry(const Mapping& old, Mapping* to_release, bool* lock_lost) {
+  const uintptr_t uhva = uhva_.load(std::memory_order_relaxed);
+  mark_invalid_before_unlock();
   const Clock::time_point deadline = Clock::now() + policy_.refresh_bound;
   auto relock_and = [&](RefreshResult r) {
     if (!lock_.write_lock(policy_.refresh_bound)) *lock_lost = true;
     return r;
   };
   Mapping attempt;
-  for (bool first = true;; first = false) {
+  for (int turn = 0;; ++turn) {
+    uint64_t snap = seq_under_lock_ ? vm_.seq() : 0;
     if (policy_.hook == Hook::kEnd) needs_invalidation_.store(true, std::memory_order_seq_cst);
     lock_.write_unlock();
-
-    if (!first) {
-      AtomicGpcStats::add(stats_.retries);
-      // The attempt was never published, so no reader can hold it.
-      if (attempt.base && attempt.base != old.base) release_mapping(attempt.base);
-      attempt = Mapping{};
-      // cond_resched(): sched_yield costs 152 ns here when nothing else is runnable
-      // (MACHINE-NOTES), and gives the CPU away for a slice when something is.
-      if (policy_.wait == WaitKind::kBusy) {
-        sched_yield();
-        AtomicGpcStats::add(stats_.yields);
-      }
-    }
+    test_phase(GpcPhase::kLockDropped);
+    if (turn > 0) drop_attempt(old, &attempt);
     if (stop_requested()) return relock_and(RefreshResult::kStopped);
     if (Clock::now() >= deadline) return relock_and(RefreshResult::kTimedOut);
 
     if (policy_.bug == Bug::kInnerContinue) {
-      // v3 2/5 as posted: the lock is re-taken inside the wait loop and `continue`
-      // restarts that inner loop, so the second turn takes the held lock again.
-      bool held = false;
-      while (vm_.pending_for(uhva)) {
-        sched_yield();
-        if (!lock_.write_lock(policy_.refresh_bound)) {
-          if (lock_.write_held_by_me()) return RefreshResult::kDeadlock;
-          *lock_lost = true;
-          return stop_requested() ? RefreshResult::kStopped : RefreshResult::kTimedOut;
-        }
-        held = true;
-        continue;
-      }
-      if (held) {
-        lock_.write_lock(policy_.refresh_bound);  // the relock after hva_to_pfn: deadlock
-        return RefreshResult::kDeadlock;
-      }
-    } else {
-      const WaitResult w = wait_for_invalidations(uhva, deadline);
-      if (w == WaitResult::kStopped) return relock_and(RefreshResult::kStopped);
-      if (w == WaitResult::kTimedOut) return relock_and(RefreshResult::kTimedOut);
+      RefreshResult r = RefreshResult::kOk;
+      if (inner_continue_wait(uhva, lock_lost, &r)) return r;
+    } else if (policy_.hook == Hook::kStart) {
+      if (const RefreshResult r = wait_result(wait_for_invalidations(uhva, deadline)); r != RefreshResult::kOk)
+        return relock_and(r);
     }
-
-    // Snapshot just before resolving (Christopherson, v3 review, patch 1/5): any
-    // invalidation that ends after this point changes seq.
-    const uint64_t snap = vm_.seq();
-    AtomicGpcStats::add(stats_.hva_to_pfn);
-    const std::optional<Frame> frame = resolver_.hva_to_pfn(uhva);
-    if (!frame) return relock_and(RefreshResult::kFault);
-    if (old.base && frame->memfd_offset == old.frame.memfd_offset) {
-      attempt = Mapping{old.base, *frame};  // same page: reuse the existing mapping
-    } else {
-      auto* base = static_cast<char*>(resolver_.map(*frame));
-      if (!base) return relock_and(RefreshResult::kFault);
-      AtomicGpcStats::add(stats_.maps);
-      attempt = Mapping{base, *frame};
+    if (!seq_under_lock_) snap = vm_.seq();
+    if (const RefreshResult r = resolve_and_map(uhva, old, &attempt); r != RefreshResult::kOk)
+      return relock_and(r);
+    test_phase(GpcPhase::kResolved);
+    // v3 4/5: resolve and map first, then gpc_wait_for_invalidations(), then relock; an
+    // invalidation that ended meanwhile cleared needs_invalidation and forces a retry.
+    if (policy_.hook == Hook::kEnd && policy_.wait != WaitKind::kBusy) {
+      if (const RefreshResult r = wait_result(wait_for_invalidations(uhva, deadline)); r != RefreshResult::kOk) {
+        *to_release = attempt;
+        return relock_and(r);
+      }
     }
 
     if (!lock_.write_lock(policy_.refresh_bound)) {
@@ -382,6 +461,13 @@ GpcAudit Gpc::audit() const {
   a.lock_self_deadlocks = lock_.self_deadlocks();
   a.invalidate_lock_failures = invalidate_lock_failures_.load(std::memory_order_relaxed);
   a.lock_unbalanced_unlocks = lock_.unbalanced_unlocks();
+  a.refresh_warnings = refresh_warnings_.load(std::memory_order_relaxed);
+  // A valid cache must map something the resolver still has mapped (the same-pfn path of
+  // the deactivate race reuses a khva that deactivate already released).
+  if (v.valid && v.khva) {
+    char* base = map_base_.load(std::memory_order_relaxed);
+    a.valid_khva_unmapped = base && resolver_.offset_of_mapping(base) == kNoFrame;
+  }
   return a;
 }
 

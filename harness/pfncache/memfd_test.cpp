@@ -99,5 +99,33 @@ TEST(Memfd, HookEndBreachIsReportedAsUnsafeByDesign) {
   EXPECT_EQ(s.violations(), 0u);
 }
 
+// Issue 12 item 6: khva is the kernel's direct-map address of the page, i.e. one
+// persistent view of the whole memfd at view + memfd offset. No refresh maps or unmaps
+// anything (no mmap_lock for write, no TLB shootdown against the invalidators).
+TEST(Memfd, KhvaIsThePersistentViewPlusTheMemfdOffset) {
+  Real a;
+  NotifierState& vm = a.vm;
+  Gpc second(vm, a.resolver);
+  ASSERT_EQ(a.gpc.activate(a.region.page_hva(0) + 8, 8), RefreshResult::kOk);
+  ASSERT_EQ(second.activate(a.region.page_hva(1), 8), RefreshResult::kOk);
+  for (int round = 0; round < 6; ++round) {
+    a.region.swap_page(round % 2, &vm);
+    ASSERT_EQ(a.gpc.refresh(8), RefreshResult::kOk);
+    ASSERT_EQ(second.refresh(8), RefreshResult::kOk);
+    for (Gpc* g : {&a.gpc, &second}) {
+      const GpcView v = g->view();
+      EXPECT_EQ(v.khva - offset_in_page(v.uhva) - v.memfd_offset, a.resolver.view())
+          << "round " << round << ": khva is not the view at the page's memfd offset";
+      EXPECT_EQ(v.memfd_offset, *a.region.backing().memfd_offset_of(page_of(v.uhva)));
+    }
+    ASSERT_EQ(a.write(round), Access::kOk);
+    EXPECT_EQ(via_uhva(a.region.page_hva(0) + 8), static_cast<uint64_t>(round));
+  }
+  second.deactivate();
+  a.gpc.deactivate();
+  EXPECT_EQ(a.resolver.live_mappings(), 0u);
+  EXPECT_EQ(a.resolver.bad_unmaps(), 0u);
+}
+
 }  // namespace
 }  // namespace gpc::pfncache

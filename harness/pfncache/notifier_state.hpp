@@ -41,6 +41,7 @@ struct NotifierStats {
   uint64_t unbalanced_ends = 0;  // range_end without a matching range_start
   uint64_t caches_invalidated = 0;
   uint64_t wake_syscalls = 0;
+  uint64_t mn_lock_taken = 0;  // acquisitions of mn_invalidate_lock (start and end only)
 };
 
 class NotifierState : public MmuNotifierListener {
@@ -60,13 +61,27 @@ class NotifierState : public MmuNotifierListener {
   uint64_t seq() const { return seq_.load(std::memory_order_seq_cst); }
   int64_t active_count() const { return active_count_.load(std::memory_order_seq_cst); }
   int64_t in_progress() const { return in_progress_.load(std::memory_order_seq_cst); }
-  // An invalidation is active and the merged active range covers `hva`.
-  bool range_pending(uintptr_t hva) const;
+  // An invalidation is active and the merged active range covers `hva`. Lockless, as the
+  // kernel reads the count and range with READ_ONCE (gpc_invalidate_in_progress_hva in
+  // Christopherson's rework of v3 2/5, 15 Oct 2024): polls never take mn_invalidate_lock.
+  bool range_pending(uintptr_t hva) const {
+    if (active_count_.load(std::memory_order_seq_cst) == 0) return false;
+    return range_start_.load(std::memory_order_seq_cst) <= hva &&
+           hva < range_end_.load(std::memory_order_seq_cst);
+  }
   // What a refresh of `hva` waits for under the policy's filter.
   bool pending_for(uintptr_t hva) const {
     if (active_count() == 0) return false;
     return policy_.filter == Filter::kGlobal || range_pending(hva);
   }
+
+  // Guest memory: the host ranges memslots map. mmu_invalidate_in_progress and
+  // mmu_invalidate_seq move only for an invalidation that overlaps one, as
+  // kvm_mmu_invalidate_begin/_end run only when __kvm_handle_hva_range finds a memslot;
+  // mn_active_invalidate_count covers every range. With none registered, every range
+  // counts as guest memory. Register before any thread uses this state.
+  void add_memslot(uintptr_t start, uintptr_t end);
+  bool hits_memslot(uintptr_t start, uintptr_t end) const;
 
   // The memslot generation (gfn->hva translation); bumping it makes every check() fail.
   uint64_t memslots_generation() const { return generation_.load(std::memory_order_acquire); }
@@ -88,6 +103,8 @@ class NotifierState : public MmuNotifierListener {
   void remove_cache(Gpc* gpc);
   bool listed(const Gpc* gpc) const;
   void raise_count(uintptr_t start, uintptr_t end);
+  bool drop_count();  // true when the count reached zero
+  std::unique_lock<std::mutex> lock_mn() const;
   void invalidate_caches(uintptr_t start, uintptr_t end, bool from_end_hook);
   void phase(NotifierPhase p, uintptr_t s, uintptr_t e) {
     if (hook_) hook_(p, s, e);
@@ -96,15 +113,18 @@ class NotifierState : public MmuNotifierListener {
   const Policy policy_;
   TestHook hook_;
 
-  mutable std::mutex mn_invalidate_lock_;  // guards the count transitions and the range
+  mutable std::mutex mn_invalidate_lock_;  // serializes the count transitions and the range
+  mutable std::atomic<uint64_t> mn_lock_taken_{0};
   std::atomic<int64_t> active_count_{0};
-  std::atomic<uintptr_t> range_start_{0}, range_end_{0};
+  // Empty while no invalidation is active (v3 2/5 resets it to KVM_HVA_ERR_BAD at zero).
+  std::atomic<uintptr_t> range_start_{UINTPTR_MAX}, range_end_{0};
 
   std::mutex mmu_lock_;  // stands in for kvm->mmu_lock around seq / in_progress
   std::atomic<uint64_t> seq_{0};
   std::atomic<int64_t> in_progress_{0};
 
   std::atomic<uint64_t> generation_{0};
+  std::vector<std::pair<uintptr_t, uintptr_t>> memslots_;  // fixed before use
 
   mutable std::mutex gpc_lock_;
   std::vector<Gpc*> gpc_list_;

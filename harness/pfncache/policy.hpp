@@ -41,20 +41,36 @@ enum class Bug {
   kReinitLock,             // activate() re-initialises gpc->lock while it may be held
   kDeactivateInRefresh,    // deactivate does not serialize with refresh, refresh does not re-check active
   kInnerContinue,          // v3 2/5 review: `continue` in the inner wait loop re-takes the held lock
+  kEndErrorPfn,            // hook=end with v3 1/5's predicate as posted: a refresh from an error pfn misses invalidations
+  kRefreshBeforeActive,    // refresh tests the length before active: WARN on a cache with no address (syzbot cde12433)
+  kRunstateBlockingLock,   // Xen runstate update from sched-out read_lock()s two caches instead of read_trylock()
 };
 
-// KVM halt polling parameters (virt/kvm/kvm_main.c). Defaults follow the kernel's.
+// KVM halt polling parameters (virt/kvm/kvm_main.c module parameters). Defaults follow
+// the kernel's since 6.11; halt_poll_from_kernel() reads the running kernel's values.
 struct HaltPollParams {
-  // halt_poll_ns_grow_start: 10 µs. On this machine a futex wake->run costs 37 µs across
-  // CPUs and 1 µs on the same CPU (MACHINE-NOTES), so a 10 µs poll is below one blocking
+  // halt_poll_ns_grow_start: 10 us. On this machine a futex wake->run costs 37 us across
+  // CPUs and 1 us on the same CPU (MACHINE-NOTES), so a 10 us poll is below one blocking
   // round trip: polling first only pays when the invalidation is shorter than a sleep.
   uint32_t start_ns = 10'000;
-  uint32_t grow = 2;      // halt_poll_ns_grow: double on a short wait the poll missed
-  uint32_t shrink = 0;    // halt_poll_ns_shrink: 0 resets the window to 0 on a long wait
-  // x86 KVM_HALT_POLL_NS_DEFAULT is 200 µs. An mremap page swap takes 2.5 µs and a 2 MB
-  // MADV_COLLAPSE 185 µs here (MACHINE-NOTES): 200 µs covers all but the slowest invalidator.
+  uint32_t grow = 2;  // halt_poll_ns_grow: double on a short wait the poll missed
+  // halt_poll_ns_shrink: 2 since aeb1b22a3ac8 ("KVM: Enable halt polling shrink parameter
+  // by default", kvm-x86 for 6.11, 2024); 0 (the old default) resets the window to 0.
+  uint32_t shrink = 2;
+  // halt_poll_ns, x86 KVM_HALT_POLL_NS_DEFAULT 200 us. An mremap page swap takes 2.5 us
+  // and a 2 MB MADV_COLLAPSE 185 us here (MACHINE-NOTES): 200 us covers all but the
+  // slowest invalidator.
   uint32_t max_ns = 200'000;
 };
+
+// The running kernel's kvm.halt_poll_ns* module parameters where they can be read (kvm
+// loaded; readable even without /dev/kvm), else the defaults above. `source` says which,
+// per parameter, for the run context.
+struct KernelHaltPoll {
+  HaltPollParams params;
+  std::string source;  // "/sys/module/kvm/parameters" or why the defaults were used
+};
+KernelHaltPoll halt_poll_from_kernel(const std::string& dir = "/sys/module/kvm/parameters");
 
 struct Policy {
   Hook hook = Hook::kStart;
@@ -92,5 +108,7 @@ inline bool unsafe_by_design(const Policy& p) { return p.hook == Hook::kEnd; }
 
 // "hook:end/strategy:block/..." for logs and test names.
 std::string describe(const Policy&);
+// "halt_poll_ns=200000 grow=2 grow_start=10000 shrink=2".
+std::string describe(const HaltPollParams&);
 
 }  // namespace gpc::pfncache

@@ -20,7 +20,9 @@ inline uintptr_t hva(size_t page) { return kBase + page * kPageSize; }
 
 struct Fixture {
   explicit Fixture(Policy p = {})
-      : vm(p), table(-1, kBase, kPages), resolver(table), gpc(vm, resolver), checker(vm, &table) {}
+      : vm(p), table(-1, kBase, kPages), resolver(table), gpc(vm, resolver), checker(vm, &table) {
+    vm.add_memslot(kBase, kBase + kPages * kPageSize);  // the guest memory
+  }
 
   // A bracketed page move: the page gets a fresh memfd offset.
   void swap(size_t page) {

@@ -27,13 +27,16 @@ struct RaceOutcome {
   uint64_t live_mappings = 0;                  // mappings left once the scenario ended
 };
 
-// The seven races that have a Bug value (the livelock is Filter::kGlobal, see
-// run_livelock).
+// The races that have a Bug value (the livelock is Filter::kGlobal, see run_livelock).
 std::vector<Bug> historical_races();
 
 // Runs the interleaving for `race` on the faithful model (broken=false) or with the bug
 // (broken=true). `race` must not be Bug::kNone.
 RaceOutcome run_race(Bug race, bool broken);
+// Bug::kDeactivateInRefresh runs two interleavings; run_race reports them together.
+// same_page=false: the page moved, so the refresh maps a new one; true: the pfn is
+// unchanged and the refresh reuses the old khva.
+RaceOutcome run_deactivate_race(bool same_page, bool broken);
 
 struct LivelockOutcome {
   bool completed = false;  // the refresh finished within the bound

@@ -105,8 +105,58 @@ TEST(Races, InnerContinueSelfDeadlockIsCaught) {
   EXPECT_GE(o.audit.lock_self_deadlocks, 1u);
 }
 
+// 8. v3 1/5's invalidation predicate and a refresh from an error pfn (issue 12 item 5)
+TEST(Races, EndHookRefreshFromErrorPfnRetriesFaithful) {
+  auto o = faithful(Bug::kEndErrorPfn);
+  EXPECT_EQ(o.refresh, RefreshResult::kOk);
+  EXPECT_EQ(o.contract.accesses, 1u);
+}
+
+TEST(Races, EndHookPredicateSkippingErrorPfnInstallsAStalePageIsCaught) {
+  auto o = broken(Bug::kEndErrorPfn);
+  EXPECT_EQ(o.refresh, RefreshResult::kOk);
+  EXPECT_GE(o.contract.stale, 1u) << o.detail;
+}
+
+// 6b. the same-pfn path of the deactivate race, on its own (run_race checks both paths)
+TEST(Races, DeactivateSamePagePathFaithful) {
+  const RaceOutcome o = run_deactivate_race(/*same_page=*/true, false);
+  EXPECT_TRUE(o.scenario_ok) << o.detail;
+  EXPECT_FALSE(o.detected) << o.detail;
+  EXPECT_EQ(o.live_mappings, 0u);
+}
+
+TEST(Races, DeactivateSamePageReusesAReleasedKhvaIsCaught) {
+  const RaceOutcome o = run_deactivate_race(/*same_page=*/true, true);
+  EXPECT_TRUE(o.scenario_ok) << o.detail;
+  EXPECT_TRUE(o.audit.valid_khva_unmapped) << o.detail;  // the reused khva was released
+  EXPECT_TRUE(o.audit.valid_while_inactive) << o.detail;
+}
+
+// 9. syzbot cde12433b6c56f55d9ed: refresh of a cache without an address
+TEST(Races, RefreshTestsActiveFirstFaithful) {
+  auto o = faithful(Bug::kRefreshBeforeActive);
+  EXPECT_EQ(o.refresh, RefreshResult::kInactive);
+  EXPECT_EQ(o.audit.refresh_warnings, 0u);
+}
+
+TEST(Races, RefreshOfACacheWithoutAddressWarnsIsCaught) {
+  auto o = broken(Bug::kRefreshBeforeActive);
+  EXPECT_EQ(o.refresh, RefreshResult::kInactive);  // -EINVAL either way, after the WARN
+  EXPECT_EQ(o.audit.refresh_warnings, 1u);
+}
+
+// 10. Xen runstate over two caches from sched-out (bbe17c625d68, 23e60258aeaf)
+TEST(Races, RunstateTrylockGivesUpFaithful) {
+  EXPECT_EQ(faithful(Bug::kRunstateBlockingLock).refresh, RefreshResult::kOk);
+}
+
+TEST(Races, RunstateBlockingReadLockDeadlockIsCaught) {
+  EXPECT_EQ(broken(Bug::kRunstateBlockingLock).refresh, RefreshResult::kDeadlock);
+}
+
 TEST(Races, EveryHistoricalRaceHasAScenario) {
-  EXPECT_EQ(historical_races().size(), 7u);
+  EXPECT_EQ(historical_races().size(), 10u);
   EXPECT_THROW(run_race(Bug::kNone, false), UsageError);
 }
 

@@ -2,7 +2,9 @@
 // "kernel" mapping of that page. Implementations: MemfdResolver (real memfd pages) and
 // TestResolver (synthetic pages with sync points). Every mapping handed out is tracked, so
 // an unmap of something not mapped (a double unmap after racing refreshes) is detected and
-// refused instead of corrupting the address space, and leaks are countable.
+// refused instead of corrupting the address space, and leaks are countable. A page can
+// be mapped more than once at the same address (like kmap of a direct-map page): each
+// map() needs its own unmap().
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,9 @@ namespace gpc::pfncache {
 
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kNoFrame = UINT64_MAX;
+// KVM_HVA_ERR_BAD: PAGE_OFFSET on x86-64, the uhva of a cache that never had an address
+// (kvm_gpc_init). Page-aligned, so a length check alone does not reject it.
+constexpr uintptr_t kBadHva = 0xffff888000000000;
 
 inline uint64_t offset_in_page(uintptr_t a) { return a & (kPageSize - 1); }
 inline uintptr_t page_of(uintptr_t a) { return a & ~(kPageSize - 1); }
@@ -36,7 +41,7 @@ class Resolver {
   // Releases a mapping from map(). Returns false (and counts) if it was not live.
   bool unmap(void* base);
 
-  uint64_t live_mappings() const;
+  uint64_t live_mappings() const;  // map() calls not yet unmapped
   uint64_t bad_unmaps() const { return bad_unmaps_.load(std::memory_order_relaxed); }
   // Memfd offset mapped at `base`, kNoFrame if `base` is not a live mapping.
   uint64_t offset_of_mapping(void* base) const;
@@ -46,8 +51,13 @@ class Resolver {
   virtual void do_unmap(void* base) = 0;
 
  private:
+  struct Live {
+    uint64_t memfd_offset;
+    uint64_t count;
+  };
   mutable std::mutex mu_;
-  std::unordered_map<void*, uint64_t> live_;
+  std::unordered_map<void*, Live> live_;
+  uint64_t live_total_ = 0;
   std::atomic<uint64_t> bad_unmaps_{0};
 };
 

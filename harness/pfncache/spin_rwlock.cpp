@@ -28,25 +28,42 @@ void backoff(int& spins) {
 
 }  // namespace
 
-bool SpinRwLock::read_lock_slow() {
+bool SpinRwLock::read_lock_slow(std::chrono::nanoseconds bound, bool stoppable) {
   // Back out the fast path's increment. Never below zero: a reinit() may have zeroed the
   // count since, and a wrap would set the writer bit.
   uint32_t s = state_.load(std::memory_order_relaxed);
   while ((s & ~kWriter) != 0 &&
          !state_.compare_exchange_weak(s, s - 1, std::memory_order_relaxed)) {
   }
+  const bool bounded = bound != std::chrono::nanoseconds::max();
+  const auto until = bounded ? std::chrono::steady_clock::now() + bound
+                             : std::chrono::steady_clock::time_point::max();
+  readers_waiting_.fetch_add(1, std::memory_order_relaxed);
   int spins = 0;
+  bool got = false;
   for (;;) {
-    if (writers_waiting_.load(std::memory_order_relaxed) == 0) {
-      s = state_.load(std::memory_order_relaxed);
-      if (!(s & kWriter) &&
-          state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed))
-        return true;
+    if (read_trylock()) {
+      got = true;
+      break;
     }
-    if (spins % 1024 == 1023 && stop_requested()) return false;
+    if (spins % 1024 == 1023 &&
+        ((stoppable && stop_requested()) || (bounded && std::chrono::steady_clock::now() >= until)))
+      break;
     backoff(spins);
   }
+  readers_waiting_.fetch_sub(1, std::memory_order_relaxed);
+  return got;
+}
+
+bool SpinRwLock::read_trylock() {
+  if (writers_waiting_.load(std::memory_order_relaxed) != 0) return false;
+  uint32_t s = state_.load(std::memory_order_relaxed);
+  while (!(s & kWriter)) {
+    if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+      return true;
+  }
+  return false;
 }
 
 void SpinRwLock::read_unlock_slow() {

@@ -22,6 +22,17 @@ class SpinRwLock {
       return true;
     return read_lock_slow();
   }
+  // The same with a bound: false when `bound` expired or (if `stoppable`) stop was
+  // requested. The MMU notifier's walk passes stoppable=false, like write_lock below.
+  bool read_lock_for(std::chrono::nanoseconds bound, bool stoppable) {
+    const uint32_t s = state_.fetch_add(1, std::memory_order_acquire);
+    if (!(s & kWriter) && writers_waiting_.load(std::memory_order_relaxed) == 0) [[likely]]
+      return true;
+    return read_lock_slow(bound, stoppable);
+  }
+  // read_trylock (qrwlock's queued_read_trylock): fails at once when a writer holds the
+  // lock or waits for it.
+  bool read_trylock();
   // A load and a compare-exchange rather than fetch_sub: after a reinit() under this reader
   // the count is already 0, and a blind decrement would wrap it into the writer bit.
   void read_unlock() {
@@ -47,13 +58,18 @@ class SpinRwLock {
   uint64_t unbalanced_unlocks() const { return unbalanced_.load(std::memory_order_relaxed); }
   uint64_t timeouts() const { return timeouts_.load(std::memory_order_relaxed); }
   uint32_t writers_waiting() const { return writers_waiting_.load(std::memory_order_relaxed); }
+  // Readers spinning in the slow path (a test can see a reader is blocked).
+  uint32_t readers_waiting() const { return readers_waiting_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr uint32_t kWriter = 1u << 31;
-  bool read_lock_slow();  // backs out the fast path's increment, then spins
+  // Backs out the fast path's increment, then spins (until stop, or `bound` if given).
+  bool read_lock_slow(std::chrono::nanoseconds bound = std::chrono::nanoseconds::max(),
+                      bool stoppable = true);
   void read_unlock_slow();
   std::atomic<uint32_t> state_{0};            // kWriter | reader count
   std::atomic<uint32_t> writers_waiting_{0};  // new readers hold back while > 0
+  std::atomic<uint32_t> readers_waiting_{0};
   std::atomic<uintptr_t> owner_{0};           // identity of the writing thread
   std::atomic<uint64_t> self_deadlocks_{0};
   std::atomic<uint64_t> unbalanced_{0};

@@ -19,15 +19,17 @@ namespace gpc::pfncache {
   X(unmaps)           /* khva mappings released */                                    \
   X(deadlocks)        /* self-deadlocks detected on gpc->lock */                      \
   X(spin_ns)          /* time spent spinning with pause */                            \
-  X(yields)           /* sched_yield() calls (cond_resched stand-in) */               \
+  X(yields)           /* sched_yield() calls of a wait's yield phase */               \
   X(yield_ns)         /* time spent in the yield phase */                             \
   X(sleeps)           /* futex sleeps */                                              \
   X(sleep_ns)         /* time spent asleep */                                         \
-  X(wakeups)          /* futex sleeps that ended before their slice */                \
-  X(invalid_wakeups)  /* woken (or slice over) while the invalidation still pended */ \
+  X(wakeups)          /* futex sleeps ended by a wake of the word */                  \
+  X(invalid_wakeups)  /* ... after which the invalidation still pended (halt_poll_invalid) */ \
+  X(slice_timeouts)   /* sleeps that ran out their block_slice (re-check, not a wakeup) */ \
   X(polls_attempted)  /* haltpoll waits that polled */                                \
   X(polls_successful) /* ... and saw the invalidation end while polling */            \
   X(polls_invalid)    /* ... and had to block (or gave up) after the poll */         \
+  X(polls_preempted)  /* polls ended because the thread had been descheduled */      \
   X(poll_ns)          /* time spent in the poll phase */                              \
   X(wait_ns)          /* total time in waits (all phases) */
 

@@ -1,5 +1,6 @@
 #include "pfncache/wait.hpp"
 
+#include <cerrno>
 #include <climits>
 #include <ctime>
 
@@ -13,16 +14,18 @@
 
 namespace gpc::pfncache {
 
-bool WakeWord::sleep(uint32_t seen, std::chrono::nanoseconds max) {
-  if (word_.load(std::memory_order_seq_cst) != seen) return true;
+WakeWord::Slept WakeWord::sleep(uint32_t seen, std::chrono::nanoseconds max) {
+  if (word_.load(std::memory_order_seq_cst) != seen) return Slept::kWoken;
   timespec ts{};
   ts.tv_sec = static_cast<time_t>(max.count() / 1'000'000'000);
   ts.tv_nsec = static_cast<long>(max.count() % 1'000'000'000);
   // The futex word is the atomic's storage: std::atomic<uint32_t> is lock-free and has
   // the size and alignment of uint32_t, which is what FUTEX_WAIT compares against.
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, seen, &ts,
-          nullptr, 0);
-  return word_.load(std::memory_order_seq_cst) != seen;
+  const long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT_PRIVATE, seen,
+                          &ts, nullptr, 0);
+  const int err = rc == 0 ? 0 : errno;
+  if (word_.load(std::memory_order_seq_cst) != seen) return Slept::kWoken;
+  return err == ETIMEDOUT ? Slept::kTimedOut : Slept::kSpurious;
 }
 
 void WakeWord::wake_all() {
@@ -67,8 +70,11 @@ void HaltPollWindow::update(uint64_t waited_ns, bool valid, const HaltPollParams
 namespace detail {
 
 PhaseResult timeout_or_advance(Clock::time_point deadline, Clock::time_point phase_end) {
+  return timeout_or_advance(Clock::now(), deadline, phase_end);
+}
+
+PhaseResult timeout_or_advance(Clock::time_point now, Clock::time_point deadline, Clock::time_point phase_end) {
   if (stop_requested()) return PhaseResult::kTimeout;
-  const auto now = Clock::now();
   if (now >= deadline) return PhaseResult::kTimeout;
   if (now >= phase_end) return PhaseResult::kAdvance;
   return PhaseResult::kContinue;

@@ -10,6 +10,8 @@ namespace gpc::scenarios {
 
 CacheModel::CacheModel(const pfncache::Policy& policy, MemfdRegion& region, int writers)
     : notifier_(policy), resolver_(region), checker_(notifier_, &region) {
+  // Guest memory is the region: only invalidations inside it move seq (kvm_handle_hva_range).
+  notifier_.add_memslot(region.hva(), region.hva() + region.size());
   for (int w = 0; w < writers; ++w) {
     pages_.push_back(region.hva() + static_cast<uintptr_t>(w) * pfncache::kPageSize);
     caches_.push_back(std::make_unique<pfncache::Gpc>(notifier_, resolver_));

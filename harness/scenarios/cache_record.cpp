@@ -33,6 +33,8 @@ void add_wait_counters(Counters& c, const WriterTotals& w, const CacheModelTotal
   c["sleeps"] = num(m.caches.sleeps);
   c["wakeups"] = num(m.caches.wakeups);
   c["invalid_wakeups"] = num(m.caches.invalid_wakeups);
+  c["slice_timeouts"] = num(m.caches.slice_timeouts);
+  c["polls_preempted"] = num(m.caches.polls_preempted);
   c["polls_successful"] = num(m.caches.polls_successful);
   c["polls_invalid"] = num(m.caches.polls_invalid);
   c["halt_poll_ns"] = num(m.halt_poll_max);
@@ -151,6 +153,7 @@ nlohmann::json cache_run_json(const CacheParams& p, const CacheResult& out, cons
        {"overcommit", p.overcommit},
        {"checker", !p.no_checker},
        {"bug", p.bug},
+       {"halt_poll", out.halt_poll},
        {"reader", out.reader_kind},
        {"reader_reason", out.reader_reason},
        {"unsafe_by_design", unsafe},

@@ -42,6 +42,7 @@ struct CacheSetup {
   double rate_hz = 0;
   Nanos hold{0};
   ReaderChoice reader;
+  std::string halt_poll_source;  // where the halt-poll parameters came from (issue 12 item 7)
   bool reader_judged = false;  // reader anomalies count as violations for this invalidator mix
 };
 
@@ -52,6 +53,9 @@ CacheSetup parse_cache_params(const CacheParams& p) {
   s.policy.filter = parse_filter(p.filter);
   s.policy.check = parse_check(p.check);
   s.policy.bug = parse_bug(p.bug);
+  const KernelHaltPoll kernel_halt_poll = halt_poll_from_kernel();  // kvm.halt_poll_ns* where readable
+  s.policy.halt_poll = kernel_halt_poll.params;
+  s.halt_poll_source = kernel_halt_poll.source;
   s.types = parse_invalidator_list(p.invalidator);
   s.target = parse_target(p.target);
   s.rate_hz = parse_rate_hz(p.rate, "--rate");
@@ -124,6 +128,7 @@ CacheResult run_cache(const CacheParams& params) {
   out.reader_kind = setup.reader.kind;
   out.reader_reason = setup.reader.reason;
   out.reader_judged = setup.reader_judged;
+  out.halt_poll = describe(setup.policy.halt_poll) + " (" + setup.halt_poll_source + ")";
   Rig rig(plan_cache(params.writers, static_cast<int>(setup.types.size()), params.co_runner, params.overcommit));
   out.placement = rig.placement().describe();
   CacheModel& model = build_cache_model(rig, setup, params.writers);

@@ -47,6 +47,7 @@ struct CacheResult {
   kvm::VcpuRunResult reader_vcpu;  // the reader guest's vCPU run (guest only)
   bool reader_hung = false;        // the reader guest had to be kicked: a violation
   std::string reader_problem;
+  std::string halt_poll;  // the halt-poll parameters used, and their source
   bool reader_judged = false;  // reader anomalies count as violations for this invalidator mix
   LeakReport leaks;
   uint64_t violations = 0;

@@ -384,6 +384,11 @@ def build(ds):
                      f"cells in a seeded random order within each repetition round (the order is in matrix.json).")
         if m.get("merged_from"):
             items.append(f"Merged from {len(m['merged_from'])} shards.")
+    preempt = ((ds.environment or {}).get("kernel") or {}).get("preempt") or {}
+    if preempt:  # busy stands for hva_to_pfn_retry's cond_resched() under this model
+        items.append(f"Kernel preemption model: {preempt.get('model', 'unknown')} (from {preempt.get('source', '?')}); "
+                     f"the busy strategy's numbers stand for cond_resched(), which here "
+                     f"{preempt.get('cond_resched', 'is unknown')}.")
     items.append("Confidence intervals are order-statistic intervals for the median; with 5 repetitions the "
                  "best available is [min, max] at 93.75% coverage (shown per row).")
     doc.items(items)
