@@ -1,0 +1,104 @@
+#include "trace/tracepoint_reader.hpp"
+
+#include <traceevent/event-parse.h>
+#include <traceevent/trace-seq.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <utility>
+
+#include "common/errors.hpp"
+#include "trace/trace_instance.hpp"
+#include "trace/tracefs_shim.h"
+
+namespace gpc::trace {
+
+TraceEvent::TraceEvent(tep_handle* tep, tep_event* event, tep_record* record, int cpu)
+    : tep_(tep), event_(event), record_(record), cpu_(cpu) {}
+
+uint64_t TraceEvent::ts_ns() const { return record_->ts; }
+
+int TraceEvent::tid() const { return tep_data_pid(tep_, record_); }
+
+std::optional<uint64_t> TraceEvent::field(const char* name) const {
+  unsigned long long value = 0;
+  if (tep_get_field_val(nullptr, event_, name, record_, &value, 0) != 0) return std::nullopt;
+  return static_cast<uint64_t>(value);
+}
+
+std::string TraceEvent::text() const {
+  trace_seq s;
+  trace_seq_init(&s);
+  tep_print_event(tep_, &s, record_, "%s", TEP_PRINT_INFO);
+  trace_seq_terminate(&s);
+  std::string out(s.buffer, s.len);
+  trace_seq_destroy(&s);
+  return out;
+}
+
+TracepointReader::TracepointReader(TraceInstance& instance, const std::vector<std::string>& systems)
+    : instance_(instance) {
+  std::vector<const char*> names;
+  for (const auto& s : systems) names.push_back(s.c_str());
+  names.push_back(nullptr);
+  // Explicit directory: never let libtracefs look for (and mount) one itself.
+  tep_ = gpc_tracefs_local_events_system(instance.tracefs_path().c_str(), names.data());
+  if (!tep_ || tep_get_events_count(tep_) == 0) {
+    if (tep_) tep_free(tep_);
+    tep_ = nullptr;
+    throw UnavailableError(fmt::format("cannot parse the event formats of {} under {}", fmt::join(systems, ","),
+                                       instance.tracefs_path()));
+  }
+}
+
+TracepointReader::~TracepointReader() {
+  try {
+    stop();
+  } catch (...) {  // a handler's error: the run reports its own failure first
+  }
+  if (tep_) tep_free(tep_);
+}
+
+void TracepointReader::on(const std::string& system, const std::string& event, EventHandler handler) {
+  tep_event* e = tep_find_event_by_name(tep_, system.c_str(), event.c_str());
+  if (!e) throw UnavailableError(fmt::format("{}:{}: no format loaded for this event", system, event));
+  handlers_[e->id] = std::move(handler);
+}
+
+int TracepointReader::dispatch(tep_event* event, tep_record* record, int cpu, void* self) {
+  auto* r = static_cast<TracepointReader*>(self);
+  r->events_.fetch_add(1, std::memory_order_relaxed);
+  if (auto it = r->handlers_.find(event->id); it != r->handlers_.end())
+    it->second(TraceEvent(r->tep_, event, record, cpu));
+  return 0;
+}
+
+void TracepointReader::drain() {
+  if (gpc_tracefs_iterate_raw_events(tep_, instance_.handle(), &TracepointReader::dispatch, this) < 0)
+    throw SystemError("tracefs_iterate_raw_events(" + instance_.name() + ")", errno);
+}
+
+void TracepointReader::start(Nanos interval) {
+  stop_ = false;
+  thread_ = std::thread([this, interval] {
+    try {
+      while (!stop_.load(std::memory_order_acquire)) {
+        drain();
+        std::this_thread::sleep_for(interval);
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  });
+}
+
+void TracepointReader::stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true, std::memory_order_release);
+  thread_.join();
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  drain();  // what arrived since the thread's last pass
+}
+
+}  // namespace gpc::trace
