@@ -14,10 +14,6 @@ struct tracefs_instance *gpc_tracefs_instance_alloc(const char *tracing_dir, con
 
 void gpc_tracefs_instance_free(struct tracefs_instance *instance) { tracefs_instance_free(instance); }
 
-struct tep_handle *gpc_tracefs_local_events_system(const char *tracing_dir, const char *const *systems) {
-  return tracefs_local_events_system(tracing_dir, systems);
-}
-
 int gpc_tracefs_iterate_raw_events(struct tep_handle *tep, struct tracefs_instance *instance,
                                    gpc_tracefs_event_fn callback, void *context) {
   return tracefs_iterate_raw_events(tep, instance, NULL, 0, callback, context);

@@ -1,4 +1,4 @@
-/* The few libtracefs calls gpcbench makes, behind C wrappers: Debian 12's tracefs.h
+/* The three libtracefs calls gpcbench makes, behind C wrappers: Debian 12's tracefs.h
  * (libtracefs 1.6.4) has no extern "C" and does not compile as C++ (it passes an int as
  * an enum in an inline function), so only tracefs_shim.c includes it. Every wrapper takes
  * an explicit tracing directory or instance: none lets libtracefs find (and mount) one. */
@@ -25,8 +25,6 @@ int gpc_tracefs_set_tracing_dir(const char *tracing_dir);
 /* An existing instance `name` under `tracing_dir`; NULL when it does not exist. */
 struct tracefs_instance *gpc_tracefs_instance_alloc(const char *tracing_dir, const char *name);
 void gpc_tracefs_instance_free(struct tracefs_instance *instance);
-/* The formats of the event systems listed in `systems` (NULL-terminated). */
-struct tep_handle *gpc_tracefs_local_events_system(const char *tracing_dir, const char *const *systems);
 /* One non-blocking pass over every CPU buffer of `instance`; -1 on error. */
 int gpc_tracefs_iterate_raw_events(struct tep_handle *tep, struct tracefs_instance *instance,
                                    gpc_tracefs_event_fn callback, void *context);
