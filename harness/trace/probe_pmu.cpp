@@ -1,19 +1,15 @@
 #include "trace/probe_pmu.hpp"
 
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "env/sysfs.hpp"
+
 namespace gpc::trace {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return in ? s.str() : std::string();
-}
+std::string read_text(const std::string& path) { return read_text_file(path).text.value_or(""); }
 
 }  // namespace
 

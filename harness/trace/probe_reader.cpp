@@ -134,26 +134,12 @@ void ProbeReader::drain_all() {
 
 void ProbeReader::start(Nanos drain_interval) {
   for (CpuProbe& p : probes_) check_syscall(ioctl(p.fd.get(), PERF_EVENT_IOC_ENABLE, 0), "PERF_EVENT_IOC_ENABLE");
-  stop_ = false;
-  thread_ = std::thread([this, drain_interval] {
-    try {
-      while (!stop_.load(std::memory_order_acquire)) {
-        drain_all();
-        std::this_thread::sleep_for(drain_interval);
-      }
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-  });
+  drainer_.start([this] { drain_all(); }, drain_interval);
 }
 
 void ProbeReader::stop() {
-  if (!thread_.joinable()) return;
   for (CpuProbe& p : probes_) ioctl(p.fd.get(), PERF_EVENT_IOC_DISABLE, 0);
-  stop_.store(true, std::memory_order_release);
-  thread_.join();
-  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
-  drain_all();
+  if (drainer_.stop()) drain_all();
 }
 
 CallStats ProbeReader::result() const { return pair_calls(hits_); }

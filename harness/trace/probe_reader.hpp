@@ -8,17 +8,15 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/duration.hpp"
 #include "common/unique_fd.hpp"
 #include "trace/call_pairing.hpp"
+#include "trace/drain_thread.hpp"
 #include "trace/perf_ring.hpp"
 #include "trace/probe_pmu.hpp"
 
@@ -69,9 +67,7 @@ class ProbeReader {
   std::vector<CpuProbe> probes_;
   std::vector<ProbeHit> hits_;  // written by the drain thread only
   uint64_t lost_ = 0;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::exception_ptr error_;
+  DrainThread drainer_;
 };
 
 }  // namespace gpc::trace

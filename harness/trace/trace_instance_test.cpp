@@ -6,24 +6,18 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "common/errors.hpp"
 #include "common/stop.hpp"
+#include "env/sysfs.hpp"
 #include "trace/trace_test_support.hpp"
 #include "trace/tracepoint_reader.hpp"
 
 namespace gpc::trace {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return read_text_file(path).text.value_or(""); }
 
 // Runs `child` in a forked process; returns its pid. `child` must end with _exit.
 template <typename F>
@@ -79,7 +73,7 @@ TEST(TraceInstance, ConfiguresItsOwnClockBufferAndPidFilter) {
   EXPECT_NE(read_file(instance->dir() + "/trace_clock").find("[mono]"), std::string::npos);
   EXPECT_GE(std::stoul(read_file(instance->dir() + "/buffer_size_kb")), 1024u);  // rounded up to pages
   EXPECT_NE(read_file(instance->dir() + "/set_event_pid").find(std::to_string(::getpid())), std::string::npos);
-  EXPECT_EQ(read_file(instance->dir() + "/options/event-fork"), "1\n");
+  EXPECT_EQ(read_file(instance->dir() + "/options/event-fork"), "1");
   // The top-level instance keeps its own settings.
   EXPECT_EQ(read_file(root->path() + "/set_event_pid"), "");
 }

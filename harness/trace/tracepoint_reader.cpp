@@ -8,11 +8,10 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "common/errors.hpp"
+#include "env/sysfs.hpp"
 #include "trace/trace_instance.hpp"
 #include "trace/tracefs_shim.h"
 
@@ -43,13 +42,6 @@ std::string TraceEvent::text() const {
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return in ? s.str() : std::string();
-}
-
 // The ring buffer's page header and every format of `systems`. Done here rather than with
 // tracefs_local_events_system(), which also parses all of /proc/kallsyms (function names
 // for printing that no counter needs): 0.5 s normally, a minute under ThreadSanitizer.
@@ -58,12 +50,12 @@ tep_handle* load_formats(const std::string& tracefs, const std::vector<std::stri
   if (!tep) return nullptr;
   tep_set_long_size(tep, static_cast<int>(sizeof(long)));
   tep_set_page_size(tep, static_cast<int>(::sysconf(_SC_PAGESIZE)));
-  std::string header = slurp(tracefs + "/events/header_page");
+  std::string header = read_text_file(tracefs + "/events/header_page").text.value_or("");
   tep_parse_header_page(tep, header.data(), header.size(), static_cast<int>(sizeof(long)));
   for (const std::string& system : systems) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(tracefs + "/events/" + system, ec)) {
-      const std::string format = slurp(entry.path().string() + "/format");
+      const std::string format = read_text_file(entry.path().string() + "/format").text.value_or("");
       if (!format.empty()) tep_parse_event(tep, format.data(), format.size(), system.c_str());
     }
   }
@@ -110,26 +102,10 @@ void TracepointReader::drain() {
     throw SystemError("tracefs_iterate_raw_events(" + instance_.name() + ")", errno);
 }
 
-void TracepointReader::start(Nanos interval) {
-  stop_ = false;
-  thread_ = std::thread([this, interval] {
-    try {
-      while (!stop_.load(std::memory_order_acquire)) {
-        drain();
-        std::this_thread::sleep_for(interval);
-      }
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-  });
-}
+void TracepointReader::start(Nanos interval) { drainer_.start([this] { drain(); }, interval); }
 
 void TracepointReader::stop() {
-  if (!thread_.joinable()) return;
-  stop_.store(true, std::memory_order_release);
-  thread_.join();
-  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
-  drain();  // what arrived since the thread's last pass
+  if (drainer_.stop()) drain();  // what arrived since the thread's last pass
 }
 
 }  // namespace gpc::trace

@@ -8,15 +8,14 @@
 
 #include <atomic>
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/duration.hpp"
+#include "trace/drain_thread.hpp"
 
 struct tep_handle;
 struct tep_event;
@@ -76,10 +75,8 @@ class TracepointReader {
   TraceInstance& instance_;
   tep_handle* tep_ = nullptr;
   std::map<int, EventHandler> handlers_;  // by event id
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> events_{0};
-  std::exception_ptr error_;
+  DrainThread drainer_;
 };
 
 }  // namespace gpc::trace
