@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   gpc::cli::add_report_verb(app, exit_code);
   gpc::cli::add_compare_verb(app, exit_code);
   gpc::cli::add_stress_verb(app, exit_code);
+  gpc::cli::add_calibrate_verb(app, exit_code);
 
   gpc::install_stop_signal_handlers();
   try {

@@ -12,6 +12,7 @@
 #include "env/environment.hpp"
 #include "env/features.hpp"
 #include "scenarios/pvclock_scenario.hpp"
+#include "trace/trace_features.hpp"
 
 namespace gpc::cli {
 namespace {
@@ -144,6 +145,7 @@ void add_info_verb(CLI::App& app, int& exit_code) {
     // Layer K invalidators against the pvclock page: the pvclock run's own probe.
     for (Feature& f : scenarios::pvclock_invalidator_features(find_feature(features, "scenario:pvclock")))
       features.push_back(std::move(f));
+    for (Feature& f : trace::tracing_features()) features.push_back(std::move(f));  // tracepoints, kprobes, uprobes
     if (*json_flag) {
       env["features"] = to_json(features);
       std::printf("%s\n", env.dump(2, ' ', false, json::error_handler_t::replace).c_str());

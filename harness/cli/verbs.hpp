@@ -13,5 +13,6 @@ void add_matrix_verb(CLI::App& app, int& exit_code);
 void add_report_verb(CLI::App& app, int& exit_code);
 void add_compare_verb(CLI::App& app, int& exit_code);
 void add_stress_verb(CLI::App& app, int& exit_code);
+void add_calibrate_verb(CLI::App& app, int& exit_code);
 
 }  // namespace gpc::cli

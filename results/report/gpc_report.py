@@ -16,6 +16,7 @@ import gpc_deps  # noqa: E402
 gpc_deps.require("numpy", "scipy", "matplotlib")
 
 import gpc_answer  # noqa: E402
+import gpc_calibration  # noqa: E402
 import gpc_plots as P  # noqa: E402
 import gpc_results as R  # noqa: E402
 import gpc_stats as S  # noqa: E402
@@ -372,6 +373,7 @@ def build(ds):
     for sname in sorted(by_scenario):
         scenarios.append(Scenario(sname, by_scenario[sname]))
     findings(doc, ds, scenarios)
+    gpc_calibration.report_section(doc, ds)  # every full report carries the fidelity line
     for i, sc in enumerate(scenarios):
         scenario_section(doc, sc, f"{i}-{re.sub(r'[^A-Za-z0-9]', '_', sc.name)}")
     doc.h(2, "How this was measured")
