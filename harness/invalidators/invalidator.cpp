@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/errors.hpp"
+#include "common/fault_in.hpp"
 #include "invalidators/hold.hpp"
 #include "memory/anon_region.hpp"
 #include "memory/memfd_region.hpp"
@@ -85,7 +86,7 @@ Invalidator::~Invalidator() = default;
 bool Invalidator::pmd_mapped(uintptr_t va) const { return pagemap_.read(va, false).pmd_mapped.value_or(false); }
 
 void Invalidator::touch(HostRange range) {
-  for (uintptr_t p = range.start; p < range.end; p += kPageSize) (void)*reinterpret_cast<volatile const char*>(p);
+  for (uintptr_t p = range.start; p < range.end; p += kPageSize) fault_in(reinterpret_cast<const void*>(p));
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/errors.hpp"
+#include "common/fault_in.hpp"
 
 namespace gpc::pfncache {
 
@@ -48,7 +49,7 @@ void MemfdResolver::verify(uintptr_t page, uint64_t memfd_offset, Frame* f) {
     return;
   }
   const char* khva = view_ + memfd_offset;
-  (void)*reinterpret_cast<volatile const uint8_t*>(khva);  // present in the view too
+  fault_in(khva);  // present in the view too
   f->pfn = pfn_of(page);
   if (f->pfn != 0 && pfn_of(reinterpret_cast<uintptr_t>(khva)) == f->pfn)
     verified_.fetch_add(1, std::memory_order_relaxed);
@@ -62,7 +63,7 @@ std::optional<Frame> MemfdResolver::hva_to_pfn(uintptr_t uhva) {
   if (!off || *off + kPageSize > view_size_) return std::nullopt;
   // Fault the page in, as hva_to_pfn's get_user_pages would. A read is enough for a
   // shared memfd page: it is the same page a write would see.
-  (void)*reinterpret_cast<volatile const uint8_t*>(page);
+  fault_in(reinterpret_cast<const void*>(page));
   Frame f;
   f.memfd_offset = *off;
   if (resolves_.fetch_add(1, std::memory_order_relaxed) % verify_every_ == 0) verify(page, *off, &f);
@@ -72,7 +73,7 @@ std::optional<Frame> MemfdResolver::hva_to_pfn(uintptr_t uhva) {
 void* MemfdResolver::do_map(const Frame& f) {
   if (f.memfd_offset + kPageSize > view_size_) return nullptr;
   char* khva = view_ + f.memfd_offset;
-  (void)*reinterpret_cast<volatile const uint8_t*>(khva);  // refault a page freed since
+  fault_in(khva);  // refault a page freed since
   return khva;
 }
 
