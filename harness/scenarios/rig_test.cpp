@@ -211,15 +211,21 @@ TEST(Rig, CountsResourcesAfterEveryPartIsGone) {
   EXPECT_EQ(rig.teardown().describe(), leaks.describe()) << "teardown is idempotent";
 }
 
+// Progress is 0 when a co-runner got no CPU in the window: at load 11 on 2 PUs (five
+// builds beside ctest, 2026-12-01) one 100 ms window did. A few windows tell a co-runner
+// that never counts (the bug) from one the scheduler passed over.
 TEST(CoRunnerGroup, OneProgressPerCoRunnerAgainstItsPusBaseline) {
-  CoRunnerGroup group({0, 0}, 50ms);  // two co-runners, one baseline for their shared PU
-  group.start();
-  std::this_thread::sleep_for(100ms);
-  group.stop();
-  group.stop();  // idempotent
-  ASSERT_EQ(group.progress().size(), 2u);
-  for (double p : group.progress()) EXPECT_GT(p, 0);
-  EXPECT_GT(group.mean_progress(), 0);
+  bool all_progressed = false;
+  for (int attempt = 0; attempt < 5 && !all_progressed; ++attempt) {
+    CoRunnerGroup group({0, 0}, 50ms);  // two co-runners, one baseline for their shared PU
+    group.start();
+    std::this_thread::sleep_for(100ms);
+    group.stop();
+    group.stop();  // idempotent
+    ASSERT_EQ(group.progress().size(), 2u);
+    all_progressed = group.progress()[0] > 0 && group.progress()[1] > 0 && group.mean_progress() > 0;
+  }
+  EXPECT_TRUE(all_progressed) << "no window of 5 gave both co-runners progress";
 }
 
 }  // namespace
