@@ -36,34 +36,56 @@ def hold():
         signal.signal(sig, _on_stop)
 
 
-def _flush_stdout(prog):
-    """A write error on stdout (a full disk, a closed pipe) is an error, not a lost verdict."""
-    try:
-        sys.stdout.flush()
-        return None
-    except OSError as e:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's exit flush does not fail again
-        os.close(devnull)
-        print(f"{prog}: cannot write the output to stdout ({e.strerror}); nothing is lost but the printout: "
-              f"redirect it to a file with space", file=sys.stderr)
-        return 2
+class StdoutError(OSError):
+    """Writing the printout failed (a full disk behind a redirect, a closed pipe)."""
+
+
+class _GuardedStdout:
+    """sys.stdout whose write errors are StdoutError, told apart from the tools' file errors."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as e:
+            raise StdoutError(e.errno, e.strerror) from e
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except OSError as e:
+            raise StdoutError(e.errno, e.strerror) from e
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _stdout_failed(prog, e):
+    """Reports a lost printout; stdout then points at /dev/null so the exit flush is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.__stdout__.fileno())
+    os.close(devnull)
+    print(f"{prog}: cannot write the output to stdout ({e.strerror}); the verdict was lost: redirect it "
+          f"to a file on a filesystem with space, or to a reader that stays", file=sys.stderr)
+    return 2
 
 
 def run(prog, main, argv):
     """Runs main(argv) with stop signals delivered; returns the exit code for sys.exit."""
+    sys.stdout = _GuardedStdout(sys.stdout)
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
         try:
             code = main(argv)
+            sys.stdout.flush()
         finally:  # the work is done or abandoned: a later signal waits, it cannot cut the exit short
             signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
     except Interrupted as e:
         print(f"{prog}: interrupted by {signal.Signals(e.signum).name}; no partial output was left",
               file=sys.stderr)
         return 128 + e.signum
-    except BrokenPipeError:
-        code = 2
-        print(f"{prog}: the reader of stdout went away (broken pipe)", file=sys.stderr)
-    failed = _flush_stdout(prog)
-    return failed if failed and code == 0 else code
+    except StdoutError as e:
+        return _stdout_failed(prog, e)
+    return code
