@@ -33,6 +33,7 @@ PYTHON = "/usr/bin/python3"
 SPECS = [G.CellSpec(G.cache_params("busy", "alone", "0"), reps=5),
          G.CellSpec(G.cache_params("block", "alone", "0"), reps=5)]
 FIRST = f"{SPECS[0].slug}.rep0.json"
+STOP = {signal.SIGINT, signal.SIGTERM}
 
 
 def call(main, argv):
@@ -418,8 +419,11 @@ class Signals(unittest.TestCase):
         self.tmp.cleanup()
 
     def stop(self, script, args, sig):
+        # Started as gpcbench starts it (python_tool.cpp): stop signals blocked until the script's
+        # handlers are in place, so a loaded machine's slow interpreter start cannot race the signal.
         p = subprocess.Popen([PYTHON, os.path.join(HERE, script), *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, STOP))
         time.sleep(0.3)  # mid-import or mid-work: both must end the same way
         p.send_signal(sig)
         out, err = p.communicate(timeout=120)
