@@ -269,6 +269,17 @@ class Hostile(unittest.TestCase):
         code, out, _ = call(gpc_compare.main, [self.base, self.new])
         self.assertIn("9 samples", out)  # NEW: 10 files, one skipped
 
+    def test_report_lists_interrupted_repetitions(self):
+        doc = self.doc()
+        doc["benchmarks"][0]["label"] = "interrupted"
+        self.write_doc(doc)
+        code, _, err = call(gpc_report.main, [self.new])
+        self.assertEqual(code, 0, err)
+        with open(os.path.join(self.new, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn('1 repetition(s) are labelled "interrupted"', md)
+        self.assertIn(f"`{SPECS[0].name}` repetition 0", md)
+
     def test_only_interrupted_repetitions_is_unusable(self):
         for name in os.listdir(os.path.join(self.new, "runs")):
             path = self.run_file(name)
