@@ -67,8 +67,8 @@ def read_json(path, what="result file"):
         raise InputError(f"{path}: the {what} is not a regular file (a directory, FIFO or device); "
                          f"move it out of the result directory")
     if st.st_size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: the {what} is {st.st_size >> 20} MiB, more than the "
-                         f"{MAX_FILE_BYTES >> 20} MiB any gpcbench file has; it is not a result file")
+        raise InputError(f"{path}: the {what} is {st.st_size} bytes, more than the limit of {MAX_FILE_BYTES} "
+                         f"bytes (no gpcbench file is that large); it is not a result file")
     try:
         with open(path, "rb") as f:
             raw = f.read()

@@ -230,6 +230,10 @@ class Hostile(unittest.TestCase):
         os.mkfifo(self.run_file())
         self.assert_unusable(FIRST, "not a regular file")
 
+    def test_runaway_file_size(self):
+        with mock.patch.object(gpc_compare.R.Schema, "MAX_FILE_BYTES", 1000):
+            self.assert_unusable("bytes, more than the limit of 1000")
+
     def test_directory_in_runs(self):
         os.unlink(self.run_file())
         os.mkdir(self.run_file())
