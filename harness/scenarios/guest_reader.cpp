@@ -46,7 +46,7 @@ GuestReader::GuestReader(const GuestReaderOptions& options) : options_(options) 
   b.event_pages = options_.pages;
   b.record_offset = options_.record_offset;
   b.idle_us = options_.idle_us;
-  vcpu_ = std::make_unique<kvm::VcpuThread>(vm_->vcpu(0), -1);  // unpinned: see the header
+  vcpu_ = std::make_unique<kvm::VcpuThread>(vm_->vcpu(0), options_.pu);  // -1 unpinned: see the header
 
   kvm::SupervisorOptions o;
   o.time_limit = options_.time_limit;
