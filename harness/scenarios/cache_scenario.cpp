@@ -172,6 +172,7 @@ CacheResult run_cache(const CacheParams& params) {
 void print_cache_table(const CacheResult& r) {
   const auto& c = r.record.counters;
   auto get = [&](const char* k) { auto it = c.find(k); return it == c.end() ? -1.0 : it->second; };
+  auto ns_or_dash = [&](const char* k) { return get(k) < 0 ? std::string("-") : format_ns(get(k)); };
   fmt::print("{}\nplacement: {}; reader: {} ({})\n", r.record.name, r.placement, r.reader_kind, r.reader_reason);
   fmt::print("{:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>13} {:>11} {:>9} {:>9} {:>10} {:>7}\n", "strategy", "refreshes",
              "refresh/s", "p50", "p99", "max", "retries/refr", "CPU/refresh", "co-run", "inval", "violations",
@@ -190,6 +191,21 @@ void print_cache_table(const CacheResult& r) {
     fmt::print("reader guest: {} sweeps, {} idle exits, vCPU thread busy {:.0f}% of a PU{}\n", r.reader.sweeps,
                r.reader_vcpu.idle_exits, 100 * get("reader_vcpu_cpu_share"),
                r.reader_hung ? "; HUNG: " + r.reader_problem : "");
+  if (get("collided_refreshes") >= 0)
+    fmt::print("collided: {:.0f} waits, p50 {} p99 {}, CPU {} each; uncollided: {:.0f}, p50 {}; co-runner in "
+               "collided waits: {}\n",
+               get("collided_refreshes"), ns_or_dash("collided_p50_ns"), ns_or_dash("collided_p99_ns"),
+               ns_or_dash("cpu_ns_per_collision"), get("uncollided_refreshes"), ns_or_dash("uncollided_p50_ns"),
+               get("corunner_progress_during_waits") < 0 ? "-" : fmt::format("{:.2f}", get("corunner_progress_during_waits")));
+  if (get("waiter_runqueue_wait_share") >= 0)
+    fmt::print("waiter: run-queue wait {:.1f}% of the run, {:.0f} involuntary switches/s{}\n",
+               100 * get("waiter_runqueue_wait_share"), get("waiter_nonvoluntary_switches_per_s"),
+               get("placement_held") < 0 ? ""
+               : get("placement_held") > 0 ? fmt::format("; placement {} held", r.placement_kind)
+                                           : fmt::format("; placement {} NOT held", r.placement_kind));
+  if (get("starved_refreshes") > 0)
+    fmt::print("starved (livelock): {:.0f} refreshes hit their bound; a liveness finding, not a violation\n",
+               get("starved_refreshes"));
   if (r.unsafe_violations > 0)
     fmt::print("unsafe by design: {} breaches of the notifier contract (hook=end keeps the cache valid after "
                "range_start returned)\n",

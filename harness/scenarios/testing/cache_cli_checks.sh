@@ -18,7 +18,7 @@ check() {  # check "description" expected_rc command...
   if [ "$rc" = "$want" ]; then ok "$what"; else not_ok "$what (exit $rc, wanted $want)"; fi
 }
 says() {  # says "description" regex: the last check's output matches
-  if grep -Eq "$2" "$out"; then ok "$1"; else not_ok "$1 (no /$2/ in the output)"; fi
+  if grep -Eq -- "$2" "$out"; then ok "$1"; else not_ok "$1 (no /$2/ in the output)"; fi
 }
 
 # Issue 15 item 8: a hold that cannot fit in the run is refused before anything runs.
@@ -50,13 +50,17 @@ assert rec["name"].endswith("/placement:" + want + "/reader:host"), rec["name"]
 for k in ("collided_refreshes", "uncollided_refreshes", "starved_refreshes", "waiter_runqueue_wait_share",
           "waiter_nonvoluntary_switches_per_s", "placement_held"):
     assert k in rec, "missing counter " + k
-assert rec["collided_refreshes"] > 0, "no collided refresh at 1000 Hz with a 100us hold"
-assert "collided_p50_ns" in rec and "cpu_ns_per_collision" in rec
+assert rec["collided_refreshes"] + rec["uncollided_refreshes"] > 0, "no refresh at all"
+if rec["collided_refreshes"] > 0:
+    assert "collided_p50_ns" in rec and "cpu_ns_per_collision" in rec
+else:  # overcommit: the invalidator shares the waiter's PU and usually ends its bracket first
+    assert want == "overcommit", "no collided refresh at 1000 Hz with a 100us hold"
 assert run["placement_kind"] == want and run["reader_pu"] >= 0, run
 if want == "alone":
     assert "corunner_progress_during_waits" not in rec and run["co_runner_pus"] == []
 else:
-    assert "corunner_progress_during_waits" in rec and run["co_runner_pus"] == run["writer_pus"], run
+    assert run["co_runner_pus"] == run["writer_pus"], run
+    assert "corunner_progress_during_waits" in rec or rec["collided_refreshes"] == 0, rec
 PY
 }
 for placement in alone shared overcommit; do
