@@ -48,14 +48,14 @@ TEST(CollisionSplit, SidesAreKeptApartAndCpuIsPerCollision) {
 TEST(CollisionSplit, CoRunnerProgressIsItsWorkInsideCollidedWaitsOverItsRateAlone) {
   CollisionSplit a;
   a.corunner_alone_rate = 1e6;         // 1 unit per us alone
-  a.record(1'000'000, 0, true, 250'000);  // 1 ms wait, 250 units: 0.25
-  a.record(10'000, 0, false, 10'000);     // uncollided waits do not count
+  a.record(1'000'000, 0, true, 250);  // 1 ms wait: 1000 units alone, 250 done: 0.25
+  a.record(10'000, 0, false, 10);     // uncollided waits do not count
   EXPECT_DOUBLE_EQ(a.corunner_progress_during_waits(), 0.25);
   CollisionSplit b;
   b.corunner_alone_rate = 2e6;
-  b.record(1'000'000, 0, true, 2'000'000);  // unharmed: 1.0
+  b.record(1'000'000, 0, true, 2'000);  // unharmed: 1.0
   a.merge(b);
-  EXPECT_DOUBLE_EQ(a.corunner_progress_during_waits(), 2'250'000.0 / 3'000'000.0);
+  EXPECT_DOUBLE_EQ(a.corunner_progress_during_waits(), 2'250.0 / 3'000.0);
   EXPECT_EQ(a.collided.count(), 2u);
 }
 
