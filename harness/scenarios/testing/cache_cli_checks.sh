@@ -24,6 +24,9 @@ says() {  # says "description" regex: the last check's output matches
 # Issue 15 item 8: a hold that cannot fit in the run is refused before anything runs.
 check "--hold 3s in a 1s run is refused" 2 timeout 20 "$bin" run cache --reader host --duration 1s --hold 3s
 says "the refusal names --hold and --duration" "--hold .*--duration"
+check "--hold 1500ms in a 1s run (within a refresh's bound) is refused" 2 \
+  timeout 20 "$bin" run cache --reader host --duration 1s --hold 1500ms
+says "that refusal names --duration" "does not fit in a run"
 check "--hold 10m in a 1s run is refused at once" 2 timeout 20 "$bin" run cache --reader host --duration 1s --hold 10m
 check "--hold 3s in a 10s run (beyond a refresh's 2s bound) is refused" 2 \
   timeout 20 "$bin" run cache --reader host --duration 10s --hold 3s
