@@ -84,5 +84,18 @@ for at in 0.1 0.3 0.5 0.7 1.0; do
     interrupt_at "$at"
 done
 
+# The same with the default reader (the reader guest where /dev/kvm is usable): Ctrl-C while
+# its VM starts must end the run as interrupted too.
+interrupt_auto_at() {
+  "$bin" run cache --placement shared --rate 1000 --hold 10us --duration 5s --quiet &
+  local pid=$!
+  sleep "$1"
+  kill -INT "$pid"
+  wait "$pid"
+}
+for at in 0.2 0.6 1.2; do
+  check "SIGINT ${at}s into run cache --placement shared (default reader) exits 130" 130 interrupt_auto_at "$at"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
