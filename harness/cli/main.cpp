@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   gpc::cli::add_calibrate_verb(app, exit_code);
 
   gpc::install_stop_signal_handlers();
+  // An error that surfaces after a stop signal is the interruption's consequence (a wait cut
+  // short, "activating writer 0's cache failed: stopped"): the run was interrupted, 128 + N.
+  auto failed = [](int code) { return gpc::stop_signal() != 0 ? 128 + gpc::stop_signal() : code; };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -34,13 +37,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? gpc::kExitOk : gpc::kExitUnusable;
   } catch (const gpc::UsageError& e) {
     std::fprintf(stderr, "gpcbench: error: %s\n", e.what());
-    return gpc::kExitUnusable;
+    return failed(gpc::kExitUnusable);
   } catch (const gpc::UnavailableError& e) {
     std::fprintf(stderr, "gpcbench: cannot run: %s\n", e.what());
-    return gpc::kExitUnusable;
+    return failed(gpc::kExitUnusable);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpcbench: failed: %s\n", e.what());
-    return gpc::kExitFailure;
+    return failed(gpc::kExitFailure);
   }
   // A run stopped by Ctrl-C has torn down; report it the shell's way (128 + signal).
   if (gpc::stop_signal() != 0 && exit_code == gpc::kExitOk) return 128 + gpc::stop_signal();
