@@ -2,6 +2,7 @@
 // report; `--merge` combines the directories of sharded runs.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -76,7 +77,8 @@ int merge(const MatrixArgs& args) {
 // Flags that make no sense together are refused, never silently ignored (issue 15 item 16).
 void check_flag_combination(const CLI::App& cmd, const MatrixArgs& args) {
   const bool merging = cmd.count("--merge") > 0;
-  if (merging && args.merge.empty())
+  const bool no_shard = std::all_of(args.merge.begin(), args.merge.end(), [](const auto& d) { return d.empty(); });
+  if (merging && no_shard)
     throw UsageError("--merge needs the shard directories: --merge SHARD_DIR... --out MERGED_DIR");
   if (merging && args.out.empty())
     throw UsageError("--merge needs --out DIR, a new directory for the merged results");

@@ -19,7 +19,8 @@ namespace {
 fs::file_status status_of(const fs::path& p) {
   std::error_code ec;
   const auto st = fs::status(p, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
+  // ENOTDIR: a parent is a file; check_creatable() names it.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
     refuse(p, ec.message() + (ec == std::errc::too_many_symbolic_link_levels ? " (a symlink loop)" : ""),
            "point --out at a real directory");
   return st;

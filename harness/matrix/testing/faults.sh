@@ -135,6 +135,7 @@ PY
   expect "merge refuses a different $k" 2 "different environments: $k is .*--allow-mixed" \
     "$bin" matrix --merge "$work/s0" "$work/s1x" --out "$work/mx" --no-report
 done
+rm -rf "$work/s1x"; cp -r "$work/s1" "$work/s1x"
 python3 - "$work/s1x/environment.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); d.setdefault("kvm", {}).setdefault("params", {})["kvm.halt_poll_ns"] = "999"
