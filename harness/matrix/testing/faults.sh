@@ -144,7 +144,6 @@ PY
 rm -rf "$work/mx"
 expect "merge names the KVM module parameter" 2 "kvm\.params\.kvm\.halt_poll_ns is" \
   "$bin" matrix --merge "$work/s0" "$work/s1x" --out "$work/mx" --no-report
-GPC_FAKE_VIOLATION= "$bin" matrix --merge "$work/s1" --out "$work/s1only" --no-report >/dev/null 2>&1
 rm -rf "$work/s0ok"; GPCBENCH_SHARD_INDEX=0 GPCBENCH_TOTAL_SHARDS=2 "$bin" matrix --preset "$m2" --out "$work/s0ok" --no-report >/dev/null 2>&1
 expect "--allow-mixed merges and says so" 0 "--allow-mixed: .* differs" \
   "$bin" matrix --merge "$work/s0ok" "$work/s1x" --out "$work/mixed" --allow-mixed
