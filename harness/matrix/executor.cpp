@@ -69,6 +69,18 @@ bool finished(const fs::path& result) {
   }
 }
 
+// Removes a file of an earlier attempt. Something else under that name (a directory, a FIFO
+// someone put there) is refused with the fix, not a raw filesystem error mid-matrix.
+void remove_stale(const fs::path& file) {
+  std::error_code ec;
+  const auto st = fs::symlink_status(file, ec);
+  if (!fs::exists(st)) return;
+  if (!fs::is_regular_file(st))
+    throw UsageError(file.string() + " is not a regular file; remove it (the matrix writes its own file there)");
+  fs::remove(file, ec);
+  if (ec) throw UnavailableError("cannot remove " + file.string() + ": " + ec.message());
+}
+
 // A finished run that recorded a violation keeps counting on every rerun (issue 15 item 4).
 bool recorded_violation(const fs::path& failure) {
   std::error_code ec;
@@ -250,11 +262,11 @@ class Executor {
   std::optional<std::string> warm_up(const Cell& cell, Progress& progress) {
     const fs::path json_out = opt_.out_dir / "tmp" / (cell.slug + ".warmup.json");
     const fs::path log = opt_.out_dir / "logs" / (cell.slug + ".warmup.log");
-    fs::remove(log);
+    remove_stale(log);
     const Invocation inv = make_invocation(opt_.runner, cell, spec_.warmup, spec_.seed, json_out, log);
     const ChildResult r = run_child(inv.argv, log, spec_.warmup + spec_.grace);
     progress.warmup_done(r.seconds);
-    fs::remove(json_out);
+    remove_stale(json_out);
     if (r.end == ChildResult::End::kExited && r.code == kExitUnusable) return failure_detail(r, log);
     return std::nullopt;
   }
@@ -262,8 +274,8 @@ class Executor {
   RunOutcome run_once(const Cell& cell, int rep) {
     const fs::path tmp = opt_.out_dir / "tmp" / (cell.slug + ".rep" + std::to_string(rep) + ".json");
     const fs::path log = opt_.out_dir / "logs" / (cell.slug + ".rep" + std::to_string(rep) + ".log");
-    fs::remove(tmp);
-    fs::remove(log);
+    remove_stale(tmp);
+    remove_stale(log);
     const uint64_t seed = spec_.seed + static_cast<uint64_t>(rep);
     const Invocation inv = make_invocation(opt_.runner, cell, spec_.duration, seed, tmp, log);
     const ChildResult r = run_child(inv.argv, log, bound());
@@ -293,7 +305,7 @@ class Executor {
         }
         break;
     }
-    fs::remove(tmp);
+    remove_stale(tmp);
     return out;
   }
 
@@ -323,7 +335,7 @@ class Executor {
   void record_failure(const Cell& cell, const RunOutcome& r) {
     const fs::path p = failure_path(opt_.out_dir, cell, r.repetition);
     if (r.status == RunStatus::kOk) {
-      fs::remove(p);  // an earlier failure of this run was retried successfully
+      remove_stale(p);  // an earlier failure of this run was retried successfully
       return;
     }
     write_json_file(p, {{"cell", cell.id}, {"scenario", cell.scenario}, {"repetition", r.repetition},

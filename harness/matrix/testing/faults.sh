@@ -43,6 +43,10 @@ rm -rf "$work/runsfile/runs"; touch "$work/runsfile/runs"
 expect "--out whose runs is a file" 2 "runs in it is not a directory; remove or rename" "$bin" matrix --preset "$m2" --out "$work/runsfile"
 expect "--out under a file (cannot be created)" 2 "afile is not a directory; choose a path under a directory" \
   "$bin" matrix --preset "$m2" --out "$work/afile/sub"
+mkdir -p "$work/logdir"; "$bin" matrix --preset "$m2" --out "$work/logdir" --no-report >/dev/null 2>&1
+rm -f "$work/logdir/runs/"* "$work/logdir/logs/"*; mkdir -p "$work/logdir/logs/cache.strategy-busy.hook-start.rep0.log/x"
+expect "a directory where a run's log goes" 2 "rep0.log is not a regular file; remove it" \
+  "$bin" matrix --preset "$m2" --out "$work/logdir" --no-report
 mkdir "$work/ro"; chmod 555 "$work/ro"
 if [ "$(id -u)" != 0 ]; then
   expect "--out in an unwritable directory" 2 "choose a directory you can write to" "$bin" matrix --preset "$m2" --out "$work/ro/x"
