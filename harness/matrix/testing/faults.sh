@@ -9,6 +9,8 @@ work="$(mktemp -d /tmp/gpc-matrix-faults-XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 export GPCBENCH_RUNNER="$fake"
 pass=0; fail=0
 ok()  { pass=$((pass+1)); echo "ok - $1"; }
@@ -82,7 +84,7 @@ echo "# item 11: planning size"
 big="$(matrix_file big 1 '"busy"')"
 python3 -c 'print("hold = [" + ", ".join(f"\"{i}us\"" for i in range(1, 200001)) + "]")' >>"$big"
 start=$(date +%s)
-timeout 120 "$bin" matrix --preset "$big" --dry-run >"$work/out" 2>&1; rc=$?
+timeout -k 5 120 "$bin" matrix --preset "$big" --dry-run >"$work/out" 2>&1; rc=$?
 secs=$(( $(date +%s) - start ))
 [ "$rc" = 0 ] && [ "$(grep -c '^  rep 0' "$work/out")" = 200000 ] && ok "200000-value axis planned (${secs} s, linear)" \
   || bad "200000-value axis planned (exit $rc after ${secs} s)"
