@@ -369,6 +369,10 @@ def build(ds):
     m = ds.manifest or {}
     name = m.get("name", os.path.basename(os.path.abspath(ds.origin)))
     doc.h(1, f"gpcbench report: {name}")
+    if m.get("mixed_environment"):  # `matrix --merge --allow-mixed` (docs/matrix-format.md)
+        doc.alert("warn", "**Mixed environments**: shards that ran in different environments were merged with "
+                  "--allow-mixed, so numbers across cells may not be comparable: " +
+                  "; ".join(f"`{d.get('field')}` {d.get('first')} vs {d.get('other')}" for d in m["mixed_environment"]))
     doc.p("Measurements of KVM's gfn_to_pfn_cache (the \"pfn cache\" of virt/kvm/pfncache.c): how long a cache "
           "refresh waits while MMU-notifier invalidations are in progress, the CPU the waiting burns, and what it "
           "costs a thread sharing the CPU. Each cell is one combination of parameters, run several times in a "
