@@ -16,7 +16,10 @@ measurements.
 
 Counters whose presence depends on the machine, not on the code, are left out of the
 comparison (MACHINE_DEPENDENT); `kvm_<stat>` counters come from the running kernel's
-binary-stats list, so only whether there are any is compared.
+binary-stats list, so only whether there are any is compared. The kernel's own evidence
+(`ktrace_*` counters and histograms, and what is under context.run.kernel_evidence) is
+there only where tracefs and the kvm events are usable, and `ktrace_exit_<reason>` names
+come from the kernel: only the key `kernel_evidence` itself is compared.
 """
 import json
 import os
@@ -48,13 +51,16 @@ TIMEOUT_S = 120  # a 300 ms run plus setup; generous for a loaded 2-core machine
 # Present only where perf_event counts them (harness/perf): not a property of the code.
 MACHINE_DEPENDENT = {"thread_cycles_per_op", "context_switches_per_op", "thread_task_clock_ns_per_op"}
 SKIP_EXIT = 77  # CTest's SKIP_RETURN_CODE
+# The kernel's own evidence (docs/kernel-evidence.md): present where the machine can trace.
+MACHINE_DEPENDENT_PREFIX = "ktrace_"
+MACHINE_DEPENDENT_RUN_SUBTREE = "kernel_evidence"
 
 
 def flatten(obj, prefix=""):
     keys = []
     for k, v in obj.items():
         keys.append(prefix + k)
-        if isinstance(v, dict):
+        if isinstance(v, dict) and prefix + k != MACHINE_DEPENDENT_RUN_SUBTREE:
             keys.extend(flatten(v, prefix + k + "."))
     return keys
 
@@ -63,7 +69,7 @@ def record_shape(entry, histograms):
     fields = set()
     kvm_stats = False
     for k in entry:
-        if k in MACHINE_DEPENDENT:
+        if k in MACHINE_DEPENDENT or k.startswith(MACHINE_DEPENDENT_PREFIX):
             continue
         if k.startswith("kvm_"):
             kvm_stats = True
@@ -71,7 +77,8 @@ def record_shape(entry, histograms):
         fields.add(k)
     instance = "{}#{}".format(entry["name"], entry.get("repetition_index", 0))
     return {"name": entry["name"], "label": entry.get("label", ""), "fields": sorted(fields),
-            "kvm_stat_counters": kvm_stats, "histograms": sorted(histograms.get(instance, {}).keys())}
+            "kvm_stat_counters": kvm_stats,
+            "histograms": sorted(h for h in histograms.get(instance, {}) if not h.startswith(MACHINE_DEPENDENT_PREFIX))}
 
 
 def run_case(binary, name):
