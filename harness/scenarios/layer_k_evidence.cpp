@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
 #include <iterator>
 #include <string_view>
 #include <utility>
@@ -12,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "common/duration.hpp"
+#include "trace/trace_features.hpp"
 
 namespace gpc::scenarios {
 namespace {
@@ -49,14 +49,6 @@ std::string exits_text(const std::map<std::string, double>& c) {
   return reasons.empty() ? s : s + ")";
 }
 
-// The x86 KVM vendor module loaded here ("kvm_intel", "kvm_amd", "kvm_pvm"), or "".
-std::string vendor_module() {
-  std::error_code ec;
-  for (const char* m : {"kvm_intel", "kvm_amd", "kvm_pvm"})
-    if (std::filesystem::exists(std::string("/sys/module/") + m, ec)) return m;
-  return "";
-}
-
 // kvm_exit is emitted by the vendor module's exit handler (vmx_handle_exit,
 // svm_handle_exit in arch/x86/kvm/{vmx,svm}), not by common code: a module that does not
 // call it (seen 2026-12-01 with kvm_pvm on 6.18) leaves the tracepoint silent while KVM's
@@ -67,7 +59,7 @@ void drop_silent_exit_tracepoint(BenchmarkRecord& record, nlohmann::json& ctx) {
   const auto traced = c.find("ktrace_exits");
   const auto counted = c.find("kvm_exits");
   if (traced == c.end() || traced->second > 0 || counted == c.end() || counted->second <= 0) return;
-  const std::string module = vendor_module();
+  const std::string module = trace::kvm_vendor_module();
   const std::string why = fmt::format(
       "enabled, but it never fired while KVM's own stats counted {:.0f} exits (kvm_exits): the vendor module{} "
       "does not emit it",
