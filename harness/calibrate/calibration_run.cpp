@@ -66,9 +66,11 @@ void write_side(const CalibrationParams& p, const std::string& side, int rep, nl
   record.repetition_index = rep;
   record.repetitions = p.repetitions;
   file.benchmarks.push_back(std::move(record));
-  const auto dir = std::filesystem::path(p.out_dir) / side;
+  // The matrix layout (DIR/runs/*.json), so `gpcbench report DIR` and gpc_calibration.py
+  // read a calibration like any result set.
+  const auto dir = std::filesystem::path(p.out_dir) / "runs";
   std::filesystem::create_directories(dir);
-  write_result_file(dir / fmt::format("rep{}.json", rep), file);
+  write_result_file(dir / fmt::format("{}-rep{}.json", side, rep), file);
 }
 
 // One layer-K run (it owns its KernelEvidence session: layer_k_evidence.hpp); returns its
