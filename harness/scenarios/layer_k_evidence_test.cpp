@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -93,6 +94,37 @@ TEST(LayerKEvidence, SwitchedOffTheRunWorksAndRecordsWhy) {
   EXPECT_GT(r.record.counters.at("inval_ops"), 0);
   for (const auto& [name, value] : r.record.counters) EXPECT_NE(name.rfind("ktrace_", 0), 0u) << name;
   EXPECT_NE(untraced_reason(r.run).find("GPC_KERNEL_EVIDENCE=off"), std::string::npos) << r.run.dump();
+}
+
+// The table's lines, without KVM: what was traced, or every reason why not; the kprobe's
+// reason is printed where the refresh could not be probed (issue 16: "the reason is
+// printed, not an error").
+TEST(LayerKEvidence, TheTableSaysWhatWasTracedAndWhyNot) {
+  const nlohmann::json run = {
+      {"kernel_evidence",
+       {{"facilities",
+         {{{"name", "tracepoint:kvm:kvm_exit"}, {"available", false}, {"reason", "never fired"}},
+          {{"name", "kprobe:__kvm_gpc_refresh"}, {"available", false}, {"reason", "no kprobe PMU"}}}}}}};
+  const std::map<std::string, double> traced = {{"ktrace_unmap_hva_range", 30},
+                                                {"ktrace_unmap_hva_range_cache", 10},
+                                                {"ktrace_invalidations_per_op", 3},
+                                                {"ktrace_pvclock_writes", 5},
+                                                {"ktrace_pvclock_writes_per_update", 1},
+                                                {"ktrace_events_lost", 0}};
+  ::testing::internal::CaptureStdout();
+  print_kernel_evidence(traced, run);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("kernel trace: 30 invalidations (10 on the cache page), 3.00 per invalidator op"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("exits not traced"), std::string::npos) << out;
+  EXPECT_NE(out.find("kernel refresh (kprobe:__kvm_gpc_refresh): not probed: no kprobe PMU"), std::string::npos)
+      << out;
+
+  ::testing::internal::CaptureStdout();
+  print_kernel_evidence({}, run);
+  const std::string none = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(none.find("kernel trace: none (tracepoint:kvm:kvm_exit: never fired; kprobe:__kvm_gpc_refresh: no "
+                      "kprobe PMU)"), std::string::npos) << none;
 }
 
 // This process's view of the run's instances: "gpcbench-<pid>-*" under instances/.
