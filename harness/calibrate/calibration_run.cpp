@@ -12,7 +12,6 @@
 #include "results/result_file.hpp"
 #include "scenarios/cache_scenario.hpp"
 #include "scenarios/pvclock_scenario.hpp"
-#include "trace/kernel_evidence.hpp"
 
 namespace gpc::calibrate {
 namespace {
@@ -67,19 +66,17 @@ void write_side(const CalibrationParams& p, const std::string& side, int rep, nl
   record.repetition_index = rep;
   record.repetitions = p.repetitions;
   file.benchmarks.push_back(std::move(record));
-  const auto dir = std::filesystem::path(p.out_dir) / side;
+  // The matrix layout (DIR/runs/*.json), so `gpcbench report DIR` and gpc_calibration.py
+  // read a calibration like any result set.
+  const auto dir = std::filesystem::path(p.out_dir) / "runs";
   std::filesystem::create_directories(dir);
-  write_result_file(dir / fmt::format("rep{}.json", rep), file);
+  write_result_file(dir / fmt::format("{}-rep{}.json", side, rep), file);
 }
 
-// One layer-K run inside a KernelEvidence session; returns its violations.
+// One layer-K run (it owns its KernelEvidence session: layer_k_evidence.hpp); returns its
+// violations.
 uint64_t kernel_run(const CalibrationParams& p, int rep, const std::function<void(const std::string&)>& progress) {
-  trace::KernelEvidence evidence(trace::EvidenceOptions{});
-  evidence.start();
   scenarios::PvclockResult r = scenarios::run_pvclock(kernel_params(p));
-  evidence.stop();
-  const double ops = r.record.counters.count("inval_ops") ? r.record.counters.at("inval_ops") : 0;
-  evidence.add_counters(r.record, r.run, {static_cast<uint64_t>(r.record.iterations), static_cast<uint64_t>(ops)});
   progress(fmt::format("kernel rep {}: {} updates, p50 {}{}", rep, r.record.iterations,
                        format_ns(r.record.counters.at("p50_ns")), r.interrupted ? " (interrupted)" : ""));
   write_side(p, "kernel", rep, r.run, r.record);

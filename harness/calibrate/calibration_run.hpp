@@ -2,10 +2,11 @@
 // against layer K (`run pvclock`: the kernel's pvclock cache, upstream's busy retry) and
 // layer E (`run cache` with strategy busy, hook start, filter global), through the
 // scenarios' public entry points, repetition after repetition with the two sides alternating
-// which goes first (drift hits both alike). Each layer-K run is wrapped in a KernelEvidence
-// session, so the kernel's own refresh latency is there where kprobes exist. Results go to
-// OUT/kernel/rep<k>.json and OUT/model/rep<k>.json, stamped with context.calibration; the
-// comparison is results/report/gpc_calibration.py.
+// which goes first (drift hits both alike). Each layer-K run has its KernelEvidence
+// session (the run owns it: scenarios/layer_k_evidence.hpp), so the kernel's own account
+// is there, and its refresh latency where kprobes exist. Results go to
+// OUT/runs/kernel-rep<k>.json and OUT/runs/model-rep<k>.json (the matrix layout), stamped
+// with context.calibration; the comparison is results/report/gpc_calibration.py.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "common/errors.hpp"
 #include "kvm/kvm_system.hpp"
@@ -77,8 +78,13 @@ TEST(Calibration, OneRepetitionWritesBothSides) {
   p.rate = "1000";
   std::filesystem::remove_all(p.out_dir);
   EXPECT_EQ(run_calibration(p, [](const std::string&) {}), 0);
-  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(p.out_dir) / "kernel/rep0.json"));
-  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(p.out_dir) / "model/rep0.json"));
+  const auto runs = std::filesystem::path(p.out_dir) / "runs";
+  EXPECT_TRUE(std::filesystem::exists(runs / "kernel-rep0.json"));
+  EXPECT_TRUE(std::filesystem::exists(runs / "model-rep0.json"));
+  // The kernel side carries the kernel's own account (or why not): run pvclock owns it.
+  std::ifstream in(runs / "kernel-rep0.json");
+  const auto kernel = nlohmann::json::parse(in);
+  EXPECT_TRUE(kernel["context"]["run"].contains("kernel_evidence")) << kernel["context"]["run"].dump();
   std::filesystem::remove_all(p.out_dir);
 }
 

@@ -18,7 +18,7 @@ void add_calibrate_verb(CLI::App& app, int& exit_code) {
       "calibrate",
       "Run one invalidator stream against the kernel's pvclock cache (layer K) and the model with busy, "
       "hook=start, filter=global (layer E), and report how close the model's refresh latency is to the kernel's");
-  cmd->add_option("--out", p->out_dir, "Directory for kernel/rep<k>.json and model/rep<k>.json (required)");
+  cmd->add_option("--out", p->out_dir, "Directory for runs/kernel-rep<k>.json and runs/model-rep<k>.json (required)");
   cmd->add_option("--invalidator", p->invalidator, "One invalidator type (default mremap)");
   cmd->add_option("--target", p->target, "cache, neighbour or unrelated (default cache)");
   cmd->add_option("--rate", p->rate, "Operations per second; 0 = free-running (default 0)");

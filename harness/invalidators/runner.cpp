@@ -6,6 +6,7 @@
 #include "common/stop.hpp"
 #include "invalidators/hold.hpp"
 #include "topology/pinning.hpp"
+#include "trace/host_ops.hpp"
 
 namespace gpc {
 
@@ -90,8 +91,11 @@ void InvalidatorRunner::thread_main(size_t index) {
     const bool paced = options_.rate_hz > 0;
     const auto period = paced ? Nanos(static_cast<int64_t>(1e9 / options_.rate_hz)) : Nanos(0);
     auto next = Clock::now();
+    trace::HostOpLog* const log = options_.op_log;
     while (!stopping()) {
+      const uint64_t op_begin = log ? trace::mono_now_ns() : 0;
       st.add(inv.step());
+      if (log) log->record(index, op_begin, trace::mono_now_ns());
       if (paced) {
         next += period;
         // A late wake-up is made up by the next steps (the rate is an average), but after

@@ -32,8 +32,17 @@ struct InvalidatorStats {
   void add(const StepResult& r);
 };
 
+namespace trace {
+class HostOpLog;
+}
+
 struct RunnerOptions {
   double rate_hz = 0;  // per invalidator; 0 = free-running
+  // When set, invalidator i's thread stamps every step (CLOCK_MONOTONIC before and after,
+  // its thread id) into slot i, so the kernel's notifier events can be matched to the
+  // operation that caused them (trace/host_ops.hpp). Lock-free; must outlive the runner's
+  // threads and have a slot per invalidator.
+  trace::HostOpLog* op_log = nullptr;
 };
 
 class InvalidatorRunner {

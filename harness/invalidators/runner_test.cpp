@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "common/errors.hpp"
@@ -9,6 +12,7 @@
 #include "invalidators/test_support.hpp"
 #include "memory/memfd_region.hpp"
 #include "results/result_file.hpp"
+#include "trace/host_ops.hpp"
 
 namespace gpc {
 namespace {
@@ -135,6 +139,53 @@ TEST(Runner, AThreadErrorStopsTheRunAndIsRethrown) {
   EXPECT_THROW(runner.run_for(std::chrono::seconds(60)), SystemError);
   EXPECT_FALSE(runner.running());
   EXPECT_EQ(runner.stats()[0].ops, 2u);
+}
+
+// An invalidator that notes when and on which thread each of its operations ran.
+class StampedInvalidator final : public Invalidator {
+ public:
+  explicit StampedInvalidator(GuestRegion& g) : Invalidator(InvalidatorType::zap, g, {.verify = false}) {}
+  bool operate() override {
+    std::lock_guard lock(mutex_);
+    seen_.push_back({gettid(), trace::mono_now_ns(), 0, 0});
+    return true;
+  }
+  std::vector<trace::HostOp> seen() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<trace::HostOp> seen_;
+};
+
+TEST(Runner, StampsEveryOperationInItsSlotAroundTheOperation) {
+  MemfdRegion g({.size = 2u << 20});
+  std::vector<std::unique_ptr<Invalidator>> v;
+  for (int i = 0; i < 2; ++i) v.push_back(std::make_unique<StampedInvalidator>(g));
+  std::vector<StampedInvalidator*> inv{static_cast<StampedInvalidator*>(v[0].get()),
+                                       static_cast<StampedInvalidator*>(v[1].get())};
+  trace::HostOpLog log(2, 1 << 16);
+  InvalidatorRunner runner(std::move(v), {}, {.rate_hz = 2000, .op_log = &log});
+  runner.run_for(std::chrono::milliseconds(100));
+  const std::vector<trace::HostOp> ops = log.ops();
+  ASSERT_EQ(log.dropped(), 0u);
+  for (size_t slot = 0; slot < 2; ++slot) {
+    std::vector<trace::HostOp> mine;
+    for (const auto& op : ops)
+      if (op.slot == slot) mine.push_back(op);
+    const std::vector<trace::HostOp> seen = inv[slot]->seen();
+    ASSERT_EQ(mine.size(), runner.stats()[slot].ops) << "slot " << slot;
+    ASSERT_EQ(mine.size(), seen.size()) << "slot " << slot;
+    ASSERT_GE(mine.size(), 1u);
+    for (size_t k = 0; k < mine.size(); ++k) {
+      EXPECT_EQ(mine[k].tid, seen[k].tid) << "slot " << slot << " op " << k << ": stamped on another thread";
+      EXPECT_NE(mine[k].tid, gettid());
+      EXPECT_LE(mine[k].begin_ns, seen[k].begin_ns) << "slot " << slot << " op " << k;
+      EXPECT_GE(mine[k].end_ns, seen[k].begin_ns) << "slot " << slot << " op " << k;
+    }
+  }
 }
 
 TEST(Runner, BadPuIsAUsageErrorFromStop) {

@@ -1,8 +1,8 @@
 // What runs beside a scenario's measured threads without being measured: the co-runners
 // (the CPU a waiting strategy leaves to others), the reader that checks what reached the
-// guest pages, and later others (a kernel trace session). A rig holds them in a list
-// (rig.hpp); the measurement phase starts them all before the measured threads and the
-// invalidators, and stops them after (measurement_phase.hpp).
+// guest pages, and in layer K the kernel trace session (layer_k_evidence.hpp). A rig holds
+// them in a list (rig.hpp); the measurement phase starts them all before the measured
+// threads and the invalidators, and stops them after (measurement_phase.hpp).
 #pragma once
 
 namespace gpc::scenarios {

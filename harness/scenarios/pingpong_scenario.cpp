@@ -12,6 +12,7 @@
 #include "kvm/guest_vm.hpp"
 #include "kvm/vcpu_supervisor.hpp"
 #include "scenarios/kvm_metrics.hpp"
+#include "scenarios/layer_k_evidence.hpp"
 #include "scenarios/layer_k_vm.hpp"
 #include "scenarios/scenario_record.hpp"
 
@@ -32,8 +33,13 @@ PingpongResult run_pingpong(const PingpongParams& params) {
   o.time_limit = params.run.duration + std::chrono::seconds(5);
   o.watchdog = std::chrono::seconds(2);
 
+  // No rig, so the run owns its kernel evidence directly; its destructor (also on an
+  // exception or Ctrl-C) removes the tracefs instance.
+  LayerKEvidence evidence(0, 0);
   const kvm::StatsSnapshot vm_before = vm_stats.read();
+  evidence.start();
   const auto results = run_guests(g, pus, o);
+  evidence.stop();
   const auto vm_delta = kvm::stats_delta(vm_before, vm_stats.read());
   kvm::throw_on_failure(results);
 
@@ -63,6 +69,7 @@ PingpongResult run_pingpong(const PingpongParams& params) {
                          {"pus", pus},
                          {"pinning", pinning_json(placement)},
                          {"interrupted", out.interrupted}});
+  evidence.add_to(out.record, out.run, 0);
   return out;
 }
 
@@ -88,6 +95,7 @@ void add_pingpong_scenario(CLI::App& run, int& exit_code) {
                  "mean {}\n",
                  format_ns(c.at("p50_ns")), format_ns(c.at("p99_ns")), format_ns(c.at("max_ns")),
                  format_ns(c.at("mean_ns")));
+      print_kernel_evidence(c, r.run);
     }
     write_run_result(params->run, r.run, {r.record});
     exit_code = kExitOk;

@@ -14,6 +14,7 @@
 #include "kvm/guest_vm.hpp"
 #include "kvm/vcpu_supervisor.hpp"
 #include "scenarios/kvm_metrics.hpp"
+#include "scenarios/layer_k_evidence.hpp"
 #include "scenarios/layer_k_vm.hpp"
 #include "scenarios/measurement_phase.hpp"
 #include "scenarios/rig.hpp"
@@ -190,10 +191,12 @@ PvclockResult run_pvclock(const PvclockParams& params) {
   // No listener: the kernel's own MMU notifier fires inside each syscall. The `cache`
   // target is vCPU 0's pvclock page; every type announces its steps in the marker.
   uint64_t* marker = vm.marker();
-  rig.set_invalidators(make_data_slot_invalidators(params, rig.memory(),
-                                                   reinterpret_cast<uintptr_t>(vm.guest().data_hva(0)) + kPvclockOffset,
-                                                   true, [marker](InvalidatorType) { return marker; }),
-                       params.rate_hz);
+  const uintptr_t cache_hva = reinterpret_cast<uintptr_t>(vm.guest().data_hva(0)) + kPvclockOffset;
+  LayerKEvidence& evidence =
+      rig.add_observer(std::make_unique<LayerKEvidence>(cache_hva, params.invalidators.size()));
+  rig.set_invalidators(make_data_slot_invalidators(params, rig.memory(), cache_hva, true,
+                                                   [marker](InvalidatorType) { return marker; }),
+                       params.rate_hz, evidence.op_log());
   kvm::SupervisorOptions supervision = self_ending_guests(vm.guest(), params.run.duration);
   supervision.watchdog = params.watchdog;
 
@@ -217,6 +220,7 @@ PvclockResult run_pvclock(const PvclockParams& params) {
   run["sync_interval_ns"] = params.sync_interval.count();
   run.update(invalidation_json(params, rig.memory()));
   out.run = run_context("pvclock", params.run, run);
+  evidence.add_to(out.record, out.run, out.record.iterations);
   return out;
 }
 
@@ -246,6 +250,7 @@ void print_pvclock_table(const PvclockResult& r) {
                "copy or zeroing, not violations); zeroed = of those, reads of a zeroed page\n");
   }
   print_kvm_stats_line(c);
+  print_kernel_evidence(c, r.run);
   fmt::print("latency = guest TSC around one MSR_KVM_SYSTEM_TIME_NEW write (the kvmclock update)\n");
 }
 

@@ -16,10 +16,11 @@ Rig::~Rig() {
   }
 }
 
-void Rig::set_invalidators(std::vector<std::unique_ptr<Invalidator>> invalidators, double rate_hz) {
+void Rig::set_invalidators(std::vector<std::unique_ptr<Invalidator>> invalidators, double rate_hz,
+                           trace::HostOpLog* op_log) {
   if (invalidators.empty()) return;
-  invalidators_ =
-      std::make_unique<InvalidatorRunner>(std::move(invalidators), placement_.invalidator_pus, RunnerOptions{rate_hz});
+  invalidators_ = std::make_unique<InvalidatorRunner>(std::move(invalidators), placement_.invalidator_pus,
+                                                      RunnerOptions{rate_hz, op_log});
 }
 
 void Rig::stop_running() noexcept {

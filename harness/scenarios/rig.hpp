@@ -60,8 +60,10 @@ class Rig {
   }
 
   // One thread per invalidator, pinned to the placement's invalidator PUs, `rate_hz` each
-  // (0 = free-running). An empty list makes no runner.
-  void set_invalidators(std::vector<std::unique_ptr<Invalidator>> invalidators, double rate_hz);
+  // (0 = free-running). An empty list makes no runner. `op_log` (optional, owned by an
+  // observer, so it outlives the runner's threads) gets every operation's stamps.
+  void set_invalidators(std::vector<std::unique_ptr<Invalidator>> invalidators, double rate_hz,
+                        trace::HostOpLog* op_log = nullptr);
   InvalidatorRunner* invalidators() const { return invalidators_.get(); }
 
   template <class O>

@@ -15,6 +15,7 @@
 #include "scenarios/evtchn_sender.hpp"
 #include "scenarios/kvm_metrics.hpp"
 #include "scenarios/layer_k_vm.hpp"
+#include "scenarios/layer_k_evidence.hpp"
 #include "scenarios/measurement_phase.hpp"
 #include "scenarios/rig.hpp"
 #include "scenarios/scenario_record.hpp"
@@ -166,11 +167,13 @@ XenEvtchnResult run_xen_evtchn(const XenEvtchnParams& params) {
   // shows the page mapped now, also while invalidators move it.
   const uintptr_t shinfo_hva = rig.memory().hva() + (kSharedInfoGpa - GPC_GUEST_DATA_GPA);
   uint64_t* marker = vm.marker();
+  LayerKEvidence& evidence =
+      rig.add_observer(std::make_unique<LayerKEvidence>(shinfo_hva, params.invalidators.size()));
   rig.set_invalidators(make_data_slot_invalidators(params, rig.memory(), shinfo_hva, false,
                                                    [&](InvalidatorType t) {
                                                      return marks_steps(params, t) ? marker : nullptr;
                                                    }),
-                       params.rate_hz);
+                       params.rate_hz, evidence.op_log());
 
   EvtchnLedger ledger(static_cast<size_t>(params.vcpus));
   const kvm::StatsSnapshot vm_before = vm.stats();
@@ -197,6 +200,7 @@ XenEvtchnResult run_xen_evtchn(const XenEvtchnParams& params) {
   run["xen_hvm_flags"] = xen.flags;
   run.update(invalidation_json(params, rig.memory()));
   out.run = run_context("xen-evtchn", params.run, run);
+  evidence.add_to(out.record, out.run, 0);  // no pvclock updates to count writes against
   return out;
 }
 
@@ -214,6 +218,7 @@ void print_xen_evtchn_table(const XenEvtchnResult& r) {
              r.judged ? "" : "  (lost/duplicated not judged: a vCPU did not make its final sweep)");
   print_invalidator_table(r.invalidators, r.placement.invalidator_pus);
   print_kvm_stats_line(c);
+  print_kernel_evidence(c, r.run);
   fmt::print("send latency = steady clock around one KVM_XEN_HVM_EVTCHN_SEND; lost/dup beyond the at-risk counts "
              "are violations\n");
 }

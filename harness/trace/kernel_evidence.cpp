@@ -28,6 +28,10 @@ constexpr size_t kMaxUnmapsKept = size_t{1} << 22;
 
 KernelEvidence::KernelEvidence(EvidenceOptions options) : options_(std::move(options)) {
   if (options_.process == 0) options_.process = ::getpid();
+  if (!options_.off_reason.empty()) {
+    facilities_.push_back({"tracing", false, options_.off_reason});
+    return;
+  }
   if (options_.tracepoints) prepare_tracepoints();
   if (options_.refresh_probe) prepare_probe();
 }

@@ -46,6 +46,7 @@ struct EvidenceOptions {
   bool tracepoints = true;
   bool refresh_probe = true;
   bool allow_private_mount = true;  // tracefs_root.hpp
+  std::string off_reason;           // non-empty: trace nothing, record this as the reason
 };
 
 // One facility of the session: "tracefs", "kvm:kvm_exit", "kprobe:__kvm_gpc_refresh".

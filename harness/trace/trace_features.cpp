@@ -33,7 +33,10 @@ Feature tracepoints() {
     return {"tracepoints", false,
             fmt::format("tracefs works ({}) but the kvm events {} are missing: is the kvm module loaded?",
                         root->how(), missing)};
-  return {"tracepoints", true, "available: " + root->how() + "; kvm events present"};
+  std::string note;
+  if (kvm_vendor_module() == "kvm_pvm")
+    note = "; the vendor module is kvm_pvm, which does not emit kvm_exit: exits by reason are left out";
+  return {"tracepoints", true, "available: " + root->how() + "; kvm events present" + note};
 }
 
 Feature kprobes() {
@@ -63,6 +66,13 @@ Feature uprobes() {
 }
 
 }  // namespace
+
+std::string kvm_vendor_module() {
+  struct stat st {};
+  for (const char* m : {"kvm_intel", "kvm_amd", "kvm_pvm"})
+    if (::stat(fmt::format("/sys/module/{}", m).c_str(), &st) == 0) return m;
+  return "";
+}
 
 std::vector<Feature> tracing_features() { return {tracepoints(), kprobes(), uprobes()}; }
 

@@ -4,6 +4,7 @@
 // function of this very binary opens). Each is available, or says why not.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "env/features.hpp"
@@ -11,5 +12,10 @@
 namespace gpc::trace {
 
 std::vector<Feature> tracing_features();
+
+// The x86 KVM vendor module loaded here ("kvm_intel", "kvm_amd", "kvm_pvm"), or "". It is
+// the one that emits kvm:kvm_exit (vmx_handle_exit / svm_handle_exit call trace_kvm_exit);
+// kvm_pvm was seen never to (2026-12-01, 6.18): layer-K runs then leave exits out.
+std::string kvm_vendor_module();
 
 }  // namespace gpc::trace

@@ -16,7 +16,10 @@ measurements.
 
 Counters whose presence depends on the machine, not on the code, are left out of the
 comparison (MACHINE_DEPENDENT); `kvm_<stat>` counters come from the running kernel's
-binary-stats list, so only whether there are any is compared.
+binary-stats list, so only whether there are any is compared. The kernel's own evidence
+(`ktrace_*` counters and histograms, and what is under context.run.kernel_evidence) is
+there only where tracefs and the kvm events are usable, and `ktrace_exit_<reason>` names
+come from the kernel: only the key `kernel_evidence` itself is compared.
 """
 import json
 import os
@@ -54,13 +57,16 @@ MACHINE_DEPENDENT = {"thread_cycles_per_op", "context_switches_per_op", "thread_
 MACHINE_DEPENDENT |= {"collided_p50_ns", "collided_p99_ns", "cpu_ns_per_collision", "uncollided_p50_ns",
                       "uncollided_p99_ns", "corunner_progress_during_waits"}
 SKIP_EXIT = 77  # CTest's SKIP_RETURN_CODE
+# The kernel's own evidence (docs/kernel-evidence.md): present where the machine can trace.
+MACHINE_DEPENDENT_PREFIX = "ktrace_"
+MACHINE_DEPENDENT_RUN_SUBTREE = "kernel_evidence"
 
 
 def flatten(obj, prefix=""):
     keys = []
     for k, v in obj.items():
         keys.append(prefix + k)
-        if isinstance(v, dict):
+        if isinstance(v, dict) and prefix + k != MACHINE_DEPENDENT_RUN_SUBTREE:
             keys.extend(flatten(v, prefix + k + "."))
     return keys
 
@@ -69,7 +75,7 @@ def record_shape(entry, histograms):
     fields = set()
     kvm_stats = False
     for k in entry:
-        if k in MACHINE_DEPENDENT:
+        if k in MACHINE_DEPENDENT or k.startswith(MACHINE_DEPENDENT_PREFIX):
             continue
         if k.startswith("kvm_"):
             kvm_stats = True
@@ -77,7 +83,8 @@ def record_shape(entry, histograms):
         fields.add(k)
     instance = "{}#{}".format(entry["name"], entry.get("repetition_index", 0))
     return {"name": entry["name"], "label": entry.get("label", ""), "fields": sorted(fields),
-            "kvm_stat_counters": kvm_stats, "histograms": sorted(histograms.get(instance, {}).keys())}
+            "kvm_stat_counters": kvm_stats,
+            "histograms": sorted(h for h in histograms.get(instance, {}) if not h.startswith(MACHINE_DEPENDENT_PREFIX))}
 
 
 def run_case(binary, name):
