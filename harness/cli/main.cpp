@@ -1,11 +1,60 @@
-// gpcbench: one binary, six verbs (BRIEF §4). Exit codes: 0 ok, 1 violation or
-// regression, 2 bad usage or unusable input/machine.
+// gpcbench: one binary, seven verbs (BRIEF §4). Exit codes: 0 ok, 1 violation or
+// regression, 2 bad usage or unusable input/machine (or output), 128 + signal when stopped.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 
+#include "cli/strict_cli.hpp"
 #include "cli/verbs.hpp"
 #include "common/errors.hpp"
 #include "common/stop.hpp"
+
+namespace {
+
+// Output lost to a full disk, a closed pipe reader or /dev/full must not pass for success
+// (issue 15 item 7): flush both streams and look at their error state once, at the end.
+int check_stdout(int exit_code) {
+  std::cout.flush();
+  errno = 0;
+  const bool flush_failed = std::fflush(stdout) != 0;
+  const int err = errno;
+  if (!flush_failed && !std::ferror(stdout) && std::cout.good()) return exit_code;
+  std::fprintf(stderr, "gpcbench: error: writing to standard output failed%s%s; the output is lost "
+                       "(is the disk full, or the reader gone?)\n",
+               err ? ": " : "", err ? std::strerror(err) : "");
+  return exit_code == gpc::kExitOk ? gpc::kExitUnusable : exit_code;
+}
+
+int parse_and_run(CLI::App& app, int argc, char** argv, const int& exit_code) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "gpcbench: error: %s\n", gpc::cli::explain_parse_error(app, e).c_str());
+    return gpc::kExitUnusable;
+  } catch (const gpc::UsageError& e) {
+    std::fprintf(stderr, "gpcbench: error: %s\n", e.what());
+    return gpc::kExitUnusable;
+  } catch (const gpc::UnavailableError& e) {
+    std::fprintf(stderr, "gpcbench: cannot run: %s\n", e.what());
+    return gpc::kExitUnusable;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpcbench: failed: %s\n", e.what());
+    return gpc::kExitFailure;
+  }
+  // A run stopped by Ctrl-C has torn down; report it the shell's way (128 + signal).
+  if (gpc::stop_signal() != 0 && exit_code == gpc::kExitOk) return 128 + gpc::stop_signal();
+  return exit_code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -24,25 +73,8 @@ int main(int argc, char** argv) {
   gpc::cli::add_compare_verb(app, exit_code);
   gpc::cli::add_stress_verb(app, exit_code);
   gpc::cli::add_calibrate_verb(app, exit_code);
+  gpc::cli::make_numbers_strict(app);
 
   gpc::install_stop_signal_handlers();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help and --version are "errors" with exit 0; everything else is a usage error.
-    const int rc = app.exit(e);
-    return rc == 0 ? gpc::kExitOk : gpc::kExitUnusable;
-  } catch (const gpc::UsageError& e) {
-    std::fprintf(stderr, "gpcbench: error: %s\n", e.what());
-    return gpc::kExitUnusable;
-  } catch (const gpc::UnavailableError& e) {
-    std::fprintf(stderr, "gpcbench: cannot run: %s\n", e.what());
-    return gpc::kExitUnusable;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "gpcbench: failed: %s\n", e.what());
-    return gpc::kExitFailure;
-  }
-  // A run stopped by Ctrl-C has torn down; report it the shell's way (128 + signal).
-  if (gpc::stop_signal() != 0 && exit_code == gpc::kExitOk) return 128 + gpc::stop_signal();
-  return exit_code;
+  return check_stdout(parse_and_run(app, argc, argv, exit_code));
 }
