@@ -1,5 +1,8 @@
 // gpcbench: one binary, seven verbs (BRIEF §4). Exit codes: 0 ok, 1 violation or
 // regression, 2 bad usage or unusable input/machine (or output), 128 + signal when stopped.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +28,17 @@ int check_stdout(int exit_code) {
                        "(is the disk full, or the reader gone?)\n",
                err ? ": " : "", err ? std::strerror(err) : "");
   return exit_code == gpc::kExitOk ? gpc::kExitUnusable : exit_code;
+}
+
+// A closed stdout or stderr would hand its number to the next open() (a result file, the
+// KVM device), and printf would then write into that file. Refuse to start instead.
+bool standard_streams_open() {
+  const bool out_open = ::fcntl(STDOUT_FILENO, F_GETFD) != -1;
+  const bool err_open = ::fcntl(STDERR_FILENO, F_GETFD) != -1;
+  if (!out_open && err_open)
+    std::fprintf(stderr, "gpcbench: error: standard output is closed; redirect it to a file instead "
+                         "(e.g. > out.txt)\n");
+  return out_open && err_open;
 }
 
 int parse_and_run(CLI::App& app, int argc, char** argv, const int& exit_code) {
@@ -75,6 +89,7 @@ int main(int argc, char** argv) {
   gpc::cli::add_calibrate_verb(app, exit_code);
   gpc::cli::make_numbers_strict(app);
 
+  if (!standard_streams_open()) return gpc::kExitUnusable;
   gpc::install_stop_signal_handlers();
   return check_stdout(parse_and_run(app, argc, argv, exit_code));
 }
