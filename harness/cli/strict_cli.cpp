@@ -118,7 +118,9 @@ std::string missing_or_unknown_subcommand(const CLI::App* at, const std::string&
 
 void make_numbers_strict(CLI::App& app) {
   for (CLI::Option* o : app.get_options()) {
-    const std::string type = o->get_type_name();
+    // get_type_name() appends the validators' descriptions ("FLOAT:FLOAT in [0 - 1000]").
+    const std::string full = o->get_type_name();
+    const std::string type = full.substr(0, full.find(':'));
     if (type == "INT" || type == "UINT" || type == "FLOAT") o->transform(strict_validator(type));  // transform: it may rewrite the text
   }
   for (CLI::App* sub : app.get_subcommands({})) make_numbers_strict(*sub);

@@ -24,7 +24,7 @@ struct Tree {
     run->add_subcommand("pvclock", "pvclock");
     cache->add_option("--seed", seed, "seed");
     cache->add_option("--writers", writers, "writers");
-    cache->add_option("--threshold", threshold, "threshold");
+    cache->add_option("--threshold", threshold, "threshold")->check(CLI::Range(0.0, 1000.0));  // NaN passes Range
     make_numbers_strict(app);
   }
   // "" when the parse succeeds, else the explained error.
