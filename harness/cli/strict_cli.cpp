@@ -1,6 +1,7 @@
 #include "cli/strict_cli.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -67,6 +68,15 @@ CLI::App* deepest_selected(CLI::App* app) {
   return app;
 }
 
+// The first command on the selected chain, from the top, that holds arguments it did not
+// expect ("--json x info": the top level holds --json), or nullptr.
+CLI::App* holder_of_extras(CLI::App* app) {
+  if (!app->remaining(false).empty()) return app;
+  for (CLI::App* sub : app->get_subcommands())
+    if (sub->parsed()) return holder_of_extras(sub);
+  return nullptr;
+}
+
 // What the subcommands of `app` are called in messages.
 std::string noun_for_subcommands(const CLI::App* app) {
   if (!app->get_parent()) return "verb";
@@ -95,7 +105,12 @@ std::string joined(const std::vector<std::string>& words) {
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices) {
   const std::string best = closest_word(word, choices);
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+  return best.empty() || best == word ? "" : " (did you mean '" + best + "'?)";
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 std::string unknown_flag(const CLI::App* at, const std::string& flag) {
@@ -133,18 +148,21 @@ std::string explain_parse_error(CLI::App& app, const CLI::ParseError& error) {
   const bool wants_subcommand = at->get_require_subcommand_min() > 0;
   if (dynamic_cast<const CLI::RequiredError*>(&error) && wants_subcommand)
     return missing_or_unknown_subcommand(at, first);
-  if (dynamic_cast<const CLI::ExtrasError*>(&error) && !first.empty()) {
-    if (first[0] == '-') return unknown_flag(at, first);
-    return "unexpected argument '" + first + "' for '" + command_path(at) + "' (see '" + command_path(at) +
-           " --help')";
+  if (CLI::App* holder = holder_of_extras(&app); dynamic_cast<const CLI::ExtrasError*>(&error) && holder) {
+    const std::string word = holder->remaining(false).front();
+    if (!word.empty() && word[0] == '-') return unknown_flag(holder, word);
+    return "unexpected argument '" + word + "' for '" + command_path(holder) + "' (see '" +
+           command_path(holder) + " --help')";
   }
   return std::string(error.what()) + " (see '" + command_path(at) + " --help')";
 }
 
-std::string closest_word(const std::string& word, const std::vector<std::string>& choices) {
+std::string closest_word(const std::string& typed, const std::vector<std::string>& choices) {
   std::string best;
-  size_t best_distance = 3;  // at most two edits
-  for (const auto& c : choices) {
+  size_t best_distance = 3;  // at most two edits, case ignored ("INFO" is "info")
+  const std::string word = lower(typed);
+  for (const auto& choice : choices) {
+    const std::string c = lower(choice);
     // Levenshtein distance, one row at a time.
     std::vector<size_t> row(c.size() + 1);
     for (size_t j = 0; j <= c.size(); ++j) row[j] = j;
@@ -159,7 +177,7 @@ std::string closest_word(const std::string& word, const std::vector<std::string>
     }
     if (row[c.size()] < best_distance) {
       best_distance = row[c.size()];
-      best = c;
+      best = choice;
     }
   }
   return best;

@@ -53,6 +53,10 @@ TEST(StrictCli, UnknownVerbScenarioAndFlagAreNamedWithTheValidOnes) {
   EXPECT_TRUE(has(flag, "--seed")) << flag;
   EXPECT_TRUE(has(Tree().parse({"run"}), "'gpcbench run' needs a scenario: one of cache, pvclock"));
   EXPECT_TRUE(has(Tree().parse({}), "'gpcbench' needs a verb"));
+  // The flag belongs to the top level here, not to the verb after it.
+  const std::string top = Tree().parse({"--seed", "1", "info"});
+  EXPECT_TRUE(has(top, "unknown flag '--seed' for 'gpcbench';")) << top;
+  EXPECT_TRUE(has(Tree().parse({"INFO"}), "did you mean 'info'?"));
 }
 
 TEST(StrictCli, IntegersAreDecimalAndInRange) {

@@ -106,10 +106,14 @@ void check_output_path(const fs::path& path, std::string_view flag) {
   if (path.empty())
     throw UsageError(std::string(flag) + " was given an empty file name; name a file (e.g. " +
                      std::string(flag) + " result.json) or leave the flag out");
-  const fs::path target = resolved_target(path, flag);
-  if (under_system_tree(target))
+  // Both the path as given and where it leads: /proc/self/fd/1 leads out of /proc.
+  const auto refuse_system_tree = [&] {
     refuse(flag, path, "is under /dev, /proc or /sys, where gpcbench never writes",
            "write the result to a file in a regular directory (e.g. /tmp/result.json)");
+  };
+  if (under_system_tree(fs::absolute(path).lexically_normal())) refuse_system_tree();
+  const fs::path target = resolved_target(path, flag);
+  if (under_system_tree(target)) refuse_system_tree();
   struct stat st {};
   if (::stat(target.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode))
@@ -124,9 +128,12 @@ void check_output_path(const fs::path& path, std::string_view flag) {
 }
 
 void write_output_file(const fs::path& path, std::string_view text) {
+  const auto system_tree = [&] {
+    return UnavailableError(path.string() + ": under /dev, /proc or /sys, where gpcbench never writes");
+  };
+  if (under_system_tree(fs::absolute(path).lexically_normal())) throw system_tree();
   const fs::path target = resolved_target(path, "output file");
-  if (under_system_tree(target))
-    throw UnavailableError(path.string() + ": under /dev, /proc or /sys, where gpcbench never writes");
+  if (under_system_tree(target)) throw system_tree();
   // Unique per process and call, in the target's directory so the rename stays atomic.
   const fs::path tmp = target.string() + "." + std::to_string(::getpid()) + "." +
                        std::to_string(temp_counter++) + ".tmp";

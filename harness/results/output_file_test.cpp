@@ -62,6 +62,7 @@ TEST_F(OutputFile, RefusesPathsThatCannotTakeAResult) {
   EXPECT_NE(refusal(dir_ / "missing" / "r.json").find("does not exist"), std::string::npos);
   EXPECT_NE(refusal("/dev/null").find("/dev, /proc or /sys"), std::string::npos);
   EXPECT_NE(refusal("/proc/self/status").find("/dev, /proc or /sys"), std::string::npos);
+  EXPECT_NE(refusal("/proc/self/fd/1").find("/dev, /proc or /sys"), std::string::npos);  // a link out of /proc
   ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
   EXPECT_NE(refusal(dir_ / "fifo").find("a FIFO"), std::string::npos);
   fs::create_symlink(dir_ / "fifo", dir_ / "to_fifo");
