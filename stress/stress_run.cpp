@@ -1,6 +1,7 @@
 #include "stress/stress_run.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -165,6 +166,9 @@ void print_table_row(std::FILE* out, int index, const Combination& c, const Verd
   std::fflush(out);
 }
 
+// The shell's way: 130 for SIGINT, 143 for SIGTERM (docs/stress.md).
+int interrupted_exit_code() { return 128 + (stop_signal() != 0 ? stop_signal() : SIGINT); }
+
 }  // namespace
 
 int run_stress(const std::vector<Combination>& plan, const StressOptions& o, std::FILE* out) {
@@ -204,7 +208,7 @@ int run_stress(const std::vector<Combination>& plan, const StressOptions& o, std
       if (v.outcome == Outcome::kInterrupted) {
         if (o.tap) tap.bail_out("interrupted (Ctrl-C) during " + c.id + "; its process group was killed");
         else std::fprintf(out, "interrupted (Ctrl-C) during %s; its process group was killed\n", c.id.c_str());
-        return kExitFailure;
+        return interrupted_exit_code();
       }
       if (progress) progress->run_done(c.id, std::string(outcome_name(v.outcome)), seconds);
     }

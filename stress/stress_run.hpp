@@ -38,7 +38,8 @@ std::string scenario_help(const std::filesystem::path& runner, const std::string
 // Per-run duration: total / runnable, at least min_each.
 Nanos per_combination(const StressOptions& o, size_t runnable);
 
-// Runs the plan; returns 0 (no unexpected violation), 1 (any; or interrupted).
+// Runs the plan; returns 0 (no unexpected violation), 1 (any), 130/143 when interrupted by
+// SIGINT/SIGTERM.
 int run_stress(const std::vector<Combination>& plan, const StressOptions& o, std::FILE* out);
 
 // `--list`: the plan with skip reasons, one line each.

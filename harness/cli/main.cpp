@@ -42,6 +42,9 @@ bool standard_streams_open() {
 }
 
 int parse_and_run(CLI::App& app, int argc, char** argv, const int& exit_code) {
+  // An error that surfaces after a stop signal is the interruption's consequence (a wait cut
+  // short, "activating writer 0's cache failed: stopped"): the run was interrupted, 128 + N.
+  auto failed = [](int code) { return gpc::stop_signal() != 0 ? 128 + gpc::stop_signal() : code; };
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -55,13 +58,13 @@ int parse_and_run(CLI::App& app, int argc, char** argv, const int& exit_code) {
     return gpc::kExitUnusable;
   } catch (const gpc::UsageError& e) {
     std::fprintf(stderr, "gpcbench: error: %s\n", e.what());
-    return gpc::kExitUnusable;
+    return failed(gpc::kExitUnusable);
   } catch (const gpc::UnavailableError& e) {
     std::fprintf(stderr, "gpcbench: cannot run: %s\n", e.what());
-    return gpc::kExitUnusable;
+    return failed(gpc::kExitUnusable);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpcbench: failed: %s\n", e.what());
-    return gpc::kExitFailure;
+    return failed(gpc::kExitFailure);
   }
   // A run stopped by Ctrl-C has torn down; report it the shell's way (128 + signal).
   if (gpc::stop_signal() != 0 && exit_code == gpc::kExitOk) return 128 + gpc::stop_signal();

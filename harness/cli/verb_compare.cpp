@@ -21,7 +21,8 @@ void add_compare_verb(CLI::App& app, int& exit_code) {
       "Compare two result directories (or files). A metric regresses when a two-sided Mann-Whitney U\n"
       "test over the repetitions gives p < 0.01 AND the median moved more than --threshold percent in\n"
       "the worse direction. Any violation in NEW fails. Exit 0 = no regression, 1 = regression or\n"
-      "violation, 2 = unusable input (missing or truncated file, no common cells, too few repetitions).");
+      "violation, 2 = unusable input (missing, truncated or malformed file, no common cells, too few\n"
+      "repetitions, a --junit path that cannot be written), 130/143 = stopped by SIGINT/SIGTERM.");
   auto a = std::make_shared<CompareArgs>();
   cmd->add_option("BASE", a->base, "Baseline result directory or file")->required();
   cmd->add_option("NEW", a->next, "New result directory or file")->required();
@@ -32,11 +33,12 @@ void add_compare_verb(CLI::App& app, int& exit_code) {
   cmd->add_option("--alpha", a->alpha, "Significance level of the Mann-Whitney U test")
       ->capture_default_str()
       ->check(CLI::Range(1e-9, 0.5));
-  cmd->add_option("--junit", a->junit, "Also write the verdict as JUnit XML to this file");
-  cmd->callback([a, &exit_code] {
+  auto* junit = cmd->add_option("--junit", a->junit, "Also write the verdict as JUnit XML to this file (a "
+                                                     "regular file; checked before the work)");
+  cmd->callback([a, junit, &exit_code] {
     std::vector<std::string> args = {a->base, a->next, "--threshold", std::to_string(a->threshold), "--alpha",
                                      std::to_string(a->alpha)};
-    if (!a->junit.empty()) {
+    if (junit->count() > 0) {  // also --junit '': the script refuses an empty path with exit 2
       args.push_back("--junit");
       args.push_back(a->junit);
     }

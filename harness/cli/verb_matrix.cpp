@@ -2,6 +2,7 @@
 // report; `--merge` combines the directories of sharded runs.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@ struct MatrixArgs {
   std::string runner;
   bool no_report = false;
   bool dry_run = false;
+  bool allow_mixed = false;
 };
 
 int report_or_warn(const std::string& dir, int matrix_rc, bool no_report) {
@@ -56,6 +58,35 @@ void print_plan(const matrix::MatrixSpec& spec, const matrix::Shard& shard) {
   }
 }
 
+// `--merge DIR... --out MERGED`: the report is written unless --no-report; exit 1 when the
+// merged directory holds a violation or a failed run (as the shards' own runs would).
+int merge(const MatrixArgs& args) {
+  std::vector<std::filesystem::path> dirs(args.merge.begin(), args.merge.end());
+  const auto s = matrix::merge_shards(dirs, args.out, {.allow_mixed = args.allow_mixed});
+  std::fprintf(stderr, "matrix: merged %d shards into %s: %d results, %d failure records\n", s.shards,
+               args.out.c_str(), s.results, s.failures);
+  for (const auto& d : s.mixed)
+    std::fprintf(stderr, "matrix: --allow-mixed: %s differs: %s vs %s\n", d.field.c_str(), d.a.c_str(), d.b.c_str());
+  const int rc = s.violations > 0 ? kExitFailure : kExitOk;
+  if (s.violations > 0)
+    std::fprintf(stderr, "matrix: the shards hold %d run(s) with a violation or failure (see %s/failures)\n",
+                 s.violations, args.out.c_str());
+  return report_or_warn(args.out, rc, args.no_report);
+}
+
+// Flags that make no sense together are refused, never silently ignored (issue 15 item 16).
+void check_flag_combination(const CLI::App& cmd, const MatrixArgs& args) {
+  const bool merging = cmd.count("--merge") > 0;
+  const bool no_shard = std::all_of(args.merge.begin(), args.merge.end(), [](const auto& d) { return d.empty(); });
+  if (merging && no_shard)
+    throw UsageError("--merge needs the shard directories: --merge SHARD_DIR... --out MERGED_DIR");
+  if (merging && args.out.empty())
+    throw UsageError("--merge needs --out DIR, a new directory for the merged results");
+  if (!merging && args.allow_mixed) throw UsageError("--allow-mixed only applies to --merge");
+  if (args.out.empty() && !args.dry_run)
+    throw UsageError("matrix needs --out DIR, the directory for the results (e.g. --out results/runs/quick-1)");
+}
+
 }  // namespace
 
 void add_matrix_verb(CLI::App& app, int& exit_code) {
@@ -64,26 +95,28 @@ void add_matrix_verb(CLI::App& app, int& exit_code) {
       "Run a declared matrix of scenario cells with repetitions, interleaved in a seeded random order,\n"
       "one result file per cell and repetition, then write the report. Resumable: rerun into the same\n"
       "--out to finish an interrupted matrix. Shard across machines with GPCBENCH_SHARD_INDEX and\n"
-      "GPCBENCH_TOTAL_SHARDS, then combine with --merge. Format: docs/matrix-format.md.");
+      "GPCBENCH_TOTAL_SHARDS (or a Slurm job array's SLURM_ARRAY_TASK_ID), then combine with --merge,\n"
+      "which refuses shards from different environments. Format: docs/matrix-format.md.");
   auto args = std::make_shared<MatrixArgs>();
   cmd->add_option("--preset", args->preset, "quick (<= 5 min on 2 cores), full (all axes), or a matrix file")
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Result directory (created; an existing one of the same matrix is resumed)")
       ;
-  cmd->add_option("--merge", args->merge, "Shard directories to combine into --out (runs nothing)");
+  auto* merge_opt = cmd->add_option("--merge", args->merge, "Shard directories to combine into --out (runs nothing)")
+                        ->expected(0, -1);
+  cmd->add_flag("--allow-mixed", args->allow_mixed,
+                "With --merge: merge shards whose environments differ (kernel, CPU, topology, THP, KVM parameters, "
+                "gpcbench commit); the report says so at the top");
   cmd->add_flag("--no-report", args->no_report, "Do not write the report at the end");
-  cmd->add_flag("--dry-run", args->dry_run, "Print the cells and the run order, run nothing");
+  auto* dry_run_opt = cmd->add_flag("--dry-run", args->dry_run, "Print the cells and the run order, run nothing");
   cmd->add_option("--runner", args->runner, "Binary run for each cell (default: this gpcbench; or $GPCBENCH_RUNNER)")
       ->group("");  // hidden: for tests
-  cmd->callback([args, &exit_code] {
-    if (args->out.empty() && !args->dry_run)
-      throw UsageError("matrix needs --out DIR, the directory for the results (e.g. --out results/runs/quick-1)");
-    if (!args->merge.empty()) {
-      std::vector<std::filesystem::path> dirs(args->merge.begin(), args->merge.end());
-      const auto s = matrix::merge_shards(dirs, args->out);
-      std::fprintf(stderr, "matrix: merged %d shards into %s: %d results, %d failure records\n", s.shards,
-                   args->out.c_str(), s.results, s.failures);
-      exit_code = report_or_warn(args->out, kExitOk, args->no_report);
+  merge_opt->excludes(dry_run_opt);
+  merge_opt->excludes(cmd->get_option("--preset"));
+  cmd->callback([cmd, args, &exit_code] {
+    check_flag_combination(*cmd, *args);
+    if (cmd->count("--merge") > 0) {
+      exit_code = merge(*args);
       return;
     }
     const auto spec = matrix::parse_matrix_file(matrix::resolve_preset(args->preset));

@@ -2,6 +2,9 @@
 
 #include <time.h>
 
+#include <fmt/format.h>
+
+#include "common/errors.hpp"
 #include "common/stop.hpp"
 
 namespace gpc {
@@ -26,15 +29,28 @@ bool wait_until(Clock::time_point deadline, const std::atomic<bool>* stop_flag) 
       spin_until(deadline);
       return true;
     }
-    sleep_ns(std::min<Nanos>(left - kSleepMargin, std::chrono::milliseconds(10)));
+    sleep_ns(std::min<Nanos>(left - kSleepMargin, kSleepSlice));
   }
 }
 
-void hold_for(Nanos d) {
-  if (d <= Nanos(0)) return;
-  const auto deadline = Clock::now() + d;
-  if (d >= kSpinBelow) sleep_ns(d - kSleepMargin);
-  spin_until(deadline);
+bool hold_for(Nanos d, const std::atomic<bool>* stop_flag) {
+  if (d <= Nanos(0)) return true;
+  return wait_until(Clock::now() + d, stop_flag);
+}
+
+void check_hold_fits(Nanos hold, Nanos duration, Nanos refresh_bound, const char* flag) {
+  if (hold >= duration)
+    throw UsageError(fmt::format("{} {} does not fit in a run of {}: a refresh that met the hold would wait out "
+                                 "the run; use a hold shorter than --duration (issue 14 measures 0 to 1ms) or a "
+                                 "longer --duration",
+                                 flag, format_ns(static_cast<double>(hold.count())),
+                                 format_ns(static_cast<double>(duration.count()))));
+  if (refresh_bound > Nanos(0) && hold >= refresh_bound)
+    throw UsageError(fmt::format("{} {} is not shorter than a refresh's bound ({}): every refresh that met it would "
+                                 "be counted starved; use a hold below {}",
+                                 flag, format_ns(static_cast<double>(hold.count())),
+                                 format_ns(static_cast<double>(refresh_bound.count())),
+                                 format_ns(static_cast<double>(refresh_bound.count()))));
 }
 
 }  // namespace gpc

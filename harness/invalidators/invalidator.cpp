@@ -136,7 +136,7 @@ StepResult Invalidator::step() {
     throw;
   }
   const auto t2 = Clock::now();
-  hold_for(cfg_.hold);
+  hold_for(cfg_.hold, stop_flag_);  // cut short by a stop; range_end follows either way
   if (listener) listener->invalidate_range_end(r.range.start, r.range.end);
   const auto t3 = Clock::now();
   r.op_ns = ns_between(t1, t2);

@@ -3,6 +3,8 @@
 // Layer K passes no listener: the kernel's own notifier fires inside the syscall.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -107,6 +109,9 @@ class Invalidator {
   // One operation: unmeasured preparation, bracket start, operation, hold, bracket end,
   // verification. Throws SystemError when a call fails unexpectedly.
   StepResult step();
+  // A flag that ends a step's hold early (the runner's own stop, besides stop_requested()),
+  // so a long hold never delays the end of a run. Set before the step's thread starts.
+  void set_stop_flag(const std::atomic<bool>* flag) { stop_flag_ = flag; }
 
  protected:
   Invalidator(InvalidatorType type, GuestRegion& guest, const InvalidatorConfig& cfg);
@@ -143,6 +148,7 @@ class Invalidator {
   std::unique_ptr<GuestRegion> scratch_;  // the `unrelated` target's own memory
   TargetPlan plan_;
   MemfdRegion* memfd_ = nullptr;  // plan_.region when it is a memfd region
+  const std::atomic<bool>* stop_flag_ = nullptr;
   Pagemap pagemap_;
   std::vector<char> snapshot_;
   uint64_t steps_ = 0;

@@ -31,6 +31,7 @@ InvalidatorRunner::InvalidatorRunner(std::vector<std::unique_ptr<Invalidator>> i
   for (size_t i = 0; i < invalidators_.size(); ++i) {
     stats_[i].type = invalidators_[i]->type();
     stats_[i].target = invalidators_[i]->config().target;
+    invalidators_[i]->set_stop_flag(&stop_flag_);
   }
 }
 

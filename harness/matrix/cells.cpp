@@ -50,9 +50,27 @@ Cell make_cell(const ScenarioBlock& block, const std::vector<const AxisValue*>& 
   return cell;
 }
 
+// The cross product of the axes, before exclusions; refused above kMaxCells so a huge
+// declaration fails in microseconds instead of exhausting memory or time.
+void check_size(const MatrixSpec& spec) {
+  size_t total = 0;
+  for (const auto& block : spec.scenarios) {
+    size_t product = 1;
+    for (const auto& axis : block.axes) {
+      product *= axis.values.size();  // each factor <= kMaxCells + 1 after the check below
+      if (product > kMaxCells) break;
+    }
+    total += product;
+    if (total > kMaxCells)
+      throw UsageError(block.where.str() + ": the matrix crosses into more than " + std::to_string(kMaxCells) +
+                       " cells (the limit); shorten an axis list, or split the matrix into several files");
+  }
+}
+
 }  // namespace
 
 std::vector<Cell> expand_cells(const MatrixSpec& spec) {
+  check_size(spec);
   std::vector<Cell> cells;
   std::map<std::string, SourcePos> declared_at;
   for (const auto& block : spec.scenarios) {

@@ -31,6 +31,26 @@ co-runner = [false, true]
   EXPECT_EQ(ids.size(), 8u);
 }
 
+// Issue 14: placement is a cache axis, between the legacy flags and the reader, as in the
+// record names `run cache` writes; an unknown placement is caught before anything runs.
+TEST(Cells, PlacementIsACacheAxisBeforeTheReader) {
+  const auto cells = expand_cells(parse_matrix(R"(
+[[scenario]]
+name = "cache"
+[scenario.axes]
+strategy = "block"
+hold = "10us"
+placement = ["alone", "shared", "overcommit"]
+reader = "host"
+)", "m.toml"));
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cells[0].id, "cache/strategy:block/hold:10us/placement:alone/reader:host");
+  EXPECT_EQ(cells[2].args, (std::vector<std::string>{"cache", "--strategy", "block", "--hold", "10us", "--placement",
+                                                     "overcommit", "--reader", "host"}));
+  EXPECT_THROW(parse_matrix("[[scenario]]\nname = \"cache\"\n[scenario.axes]\nplacement = \"lonely\"\n", "m.toml"),
+               UsageError);
+}
+
 TEST(Cells, ExclusionsRemoveMatchingCellsOnly) {
   const auto cells = expand_cells(parse_matrix(R"(
 [[scenario]]
@@ -86,12 +106,33 @@ TEST(Cells, FingerprintIgnoresRepetitionsButNotCellsOrSeed) {
   EXPECT_NE(fp(a), fp(d));
 }
 
-TEST(Cells, QuickPresetCoversEveryStrategyAndHook) {
+// Issue 14 item 7: quick = alone and shared x the 4 strategies x hook=start (the default),
+// one collision rate and two holds, plus the pvclock cell for the model-fidelity line.
+TEST(Cells, QuickPresetCoversTheAnswersConditions) {
   const auto cells = expand_cells(parse_matrix_file(std::filesystem::path(GPC_SOURCE_DIR) / "results/presets/quick.toml"));
   int cache = 0, pvclock = 0;
-  for (const auto& c : cells) (c.scenario == "cache" ? cache : pvclock)++;
-  EXPECT_EQ(cache, 8);
-  EXPECT_EQ(pvclock, 2);
+  std::set<std::string> placements, strategies, holds;
+  for (const auto& c : cells) {
+    if (c.scenario != "cache") {
+      ++pvclock;
+      continue;
+    }
+    ++cache;
+    EXPECT_EQ(c.id.find("/hook:"), std::string::npos) << c.id << ": quick runs hook=start (the default) only";
+    EXPECT_NE(c.id.find("/rate:1000/"), std::string::npos) << c.id;
+    for (const char* axis : {"/placement:", "/strategy:", "/hold:"}) {
+      const size_t at = c.id.find(axis);
+      ASSERT_NE(at, std::string::npos) << c.id;
+      const size_t from = at + std::string(axis).size();
+      const std::string value = c.id.substr(from, c.id.find('/', from) - from);
+      (axis[1] == 'p' ? placements : axis[1] == 's' ? strategies : holds).insert(value);
+    }
+  }
+  EXPECT_EQ(cache, 16);
+  EXPECT_EQ(pvclock, 1);
+  EXPECT_EQ(placements, (std::set<std::string>{"alone", "shared"}));
+  EXPECT_EQ(strategies, (std::set<std::string>{"busy", "spin", "haltpoll", "block"}));
+  EXPECT_EQ(holds.size(), 2u);
 }
 
 }  // namespace

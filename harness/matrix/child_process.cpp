@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,28 +17,74 @@
 #include "common/errors.hpp"
 #include "common/stop.hpp"
 
-extern char** environ;
-
 namespace gpc::matrix {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// posix_spawn's C objects, released on every path.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
+// What the child needs, prepared before fork(): after it only async-signal-safe calls are
+// allowed (the parent may have threads).
+struct ChildSetup {
+  std::vector<char*> argv;
+  const char* log = nullptr;  // nullptr: inherit stdout and stderr
+  bool own_process_group = true;
+  pid_t parent = 0;
+  int error_pipe = -1;        // write end: the child reports a failed setup or exec here
 };
+
+[[noreturn]] void child_fail(int pipe_fd, int err) {
+  ssize_t ignored = ::write(pipe_fd, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
+// In the child, between fork() and exec(): async-signal-safe calls only.
+[[noreturn]] void exec_child(const ChildSetup& c) {
+  if (c.own_process_group) setpgid(0, 0);
+  // The child dies with the matrix: SIGTERM when the parent thread ends, even by SIGKILL
+  // (prctl(2)). A parent already gone before prctl() would never send it: check after.
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) child_fail(c.error_pipe, errno);
+  if (getppid() != c.parent) _exit(128 + SIGTERM);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGINT, SIGTERM, SIGPIPE}) sigaction(sig, &dfl, nullptr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigprocmask(SIG_SETMASK, &empty, nullptr);
+  if (c.log) {
+    const int fd = open(c.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) child_fail(c.error_pipe, errno);
+  }
+  execv(c.argv[0], c.argv.data());
+  child_fail(c.error_pipe, errno);
+}
+
+// Starts the child; throws SystemError naming the program when it cannot be started.
+pid_t start_child(ChildSetup& c, const std::string& program) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw SystemError("pipe2", errno);
+  c.error_pipe = fds[1];
+  c.parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) exec_child(c);
+  const int fork_errno = errno;
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    throw SystemError("fork for " + program, fork_errno);
+  }
+  int child_errno = 0;
+  ssize_t n;
+  do n = ::read(fds[0], &child_errno, sizeof child_errno); while (n < 0 && errno == EINTR);
+  ::close(fds[0]);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {  // exec failed: the pipe was not closed by exec
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    throw SystemError("starting " + program, child_errno);
+  }
+  return pid;
+}
 
 // Non-blocking reap; true when the child has ended and `status` is set.
 bool reaped(pid_t pid, int& status) {
@@ -82,34 +128,16 @@ std::string ChildResult::describe() const {
 
 ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& log, Nanos timeout,
                       bool own_process_group) {
-  SpawnSetup setup;
-  if (!log.empty()) {
-    posix_spawn_file_actions_addopen(&setup.actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&setup.actions, STDOUT_FILENO, STDERR_FILENO);
-  }
-  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-  if (own_process_group) {
-    flags |= POSIX_SPAWN_SETPGROUP;
-    posix_spawnattr_setpgroup(&setup.attr, 0);
-  }
-  posix_spawnattr_setflags(&setup.attr, flags);
-  sigset_t defaults, empty;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGPIPE);
-  sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-  posix_spawnattr_setsigmask(&setup.attr, &empty);
-
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  ChildSetup setup;
+  for (auto& a : args) setup.argv.push_back(a.data());
+  setup.argv.push_back(nullptr);
+  const std::string log_path = log.string();
+  if (!log.empty()) setup.log = log_path.c_str();
+  setup.own_process_group = own_process_group;
 
   const auto start = Clock::now();
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, cargv[0], &setup.actions, &setup.attr, cargv.data(), environ);
-  if (rc != 0) throw SystemError("posix_spawn " + argv[0], rc);
+  const pid_t pid = start_child(setup, argv.at(0));
 
   ChildResult result;
   int status = 0;

@@ -1,5 +1,6 @@
 // Runs one bounded subprocess in its own process group, so a timeout or Ctrl-C can kill
-// everything it started (its threads, VMs and any helpers) with one signal.
+// everything it started (its threads, VMs and any helpers) with one signal, and tied to the
+// calling thread's life by PR_SET_PDEATHSIG, so a SIGKILLed matrix or stress leaves no run behind.
 #pragma once
 
 #include <filesystem>
@@ -21,7 +22,9 @@ struct ChildResult {
 // Runs argv[0] with argv, stdout and stderr appended to `log` (empty path: inherited).
 // Returns when it ends, when `timeout` passes (the group gets SIGTERM, then SIGKILL after
 // 2 s) or when gpc::stop_requested() (same teardown, End::kInterrupted).
-// Throws SystemError when the program cannot be started.
+// Throws SystemError when the program cannot be started (fork + exec, not posix_spawn: the
+// death signal must be set in the child, prctl(2)). Call it from the thread that outlives the
+// child: PR_SET_PDEATHSIG fires when the creating thread ends.
 ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& log, Nanos timeout,
                       bool own_process_group = true);
 

@@ -1,5 +1,6 @@
 #include "matrix/executor.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -11,6 +12,8 @@
 #include "common/stop.hpp"
 #include "env/environment.hpp"
 #include "matrix/json_file.hpp"
+#include "matrix/manifest.hpp"
+#include "matrix/out_dir.hpp"
 #include "matrix/child_process.hpp"
 #include "matrix/progress.hpp"
 #include "results/result_file.hpp"
@@ -33,7 +36,9 @@ const char* to_string(RunStatus s) {
 }
 
 int MatrixOutcome::exit_code() const {
-  if (violations > 0 || failed > 0 || interrupted) return 1;
+  // The shell's way for a run stopped by a signal: 130 (SIGINT), 143 (SIGTERM).
+  if (interrupted) return 128 + (stop_signal() != 0 ? stop_signal() : SIGINT);
+  if (violations > 0 || failed > 0 || violations_before > 0) return 1;
   if (ok + violations + done_before == 0 && planned > 0) return 2;
   return 0;
 }
@@ -65,6 +70,27 @@ bool finished(const fs::path& result) {
   }
 }
 
+// Removes a file of an earlier attempt. Something else under that name (a directory, a FIFO
+// someone put there) is refused with the fix, not a raw filesystem error mid-matrix.
+void remove_stale(const fs::path& file) {
+  std::error_code ec;
+  const auto st = fs::symlink_status(file, ec);
+  if (!fs::exists(st)) return;
+  if (!fs::is_regular_file(st))
+    throw UsageError(file.string() + " is not a regular file; remove it (the matrix writes its own file there)");
+  fs::remove(file, ec);
+  if (ec) throw UnavailableError("cannot remove " + file.string() + ": " + ec.message());
+}
+
+// A finished run that recorded a violation keeps counting on every rerun (issue 15 item 4).
+bool recorded_violation(const fs::path& failure) {
+  std::error_code ec;
+  if (!fs::is_regular_file(failure, ec)) return false;
+  std::ifstream in(failure);
+  const json j = json::parse(in, nullptr, false);
+  return j.is_object() && j.value("status", json()) == "violation";
+}
+
 json cells_json(const std::vector<Cell>& cells) {
   json out = json::array();
   for (const auto& c : cells) out.push_back({{"id", c.id}, {"slug", c.slug}, {"scenario", c.scenario}, {"args", c.args}});
@@ -77,11 +103,10 @@ void check_or_write_manifest(const MatrixSpec& spec, const std::vector<Cell>& ce
   const std::string fp = matrix_fingerprint(spec, cells);
   const fs::path manifest = opt.out_dir / "matrix.json";
   if (fs::exists(manifest)) {
-    std::ifstream in(manifest);
-    json old = json::parse(in, nullptr, false);
-    if (old.is_discarded() || old.value("fingerprint", "") != fp)
-      throw UsageError(opt.out_dir.string() + " holds results of a different matrix (other cells, duration or seed, "
-                       "or an unreadable matrix.json); use a new --out directory, or rerun the same matrix to resume");
+    const json old = read_manifest(opt.out_dir);  // UsageError naming the field when malformed
+    if (old["fingerprint"] != fp)
+      throw UsageError(opt.out_dir.string() + " holds results of a different matrix (other cells, duration or seed); "
+                       "use a new --out directory, or rerun the same matrix to resume");
   }
   json order_json = json::array();
   for (const auto& s : order) order_json.push_back({{"cell", cells[s.cell].id}, {"repetition", s.repetition}});
@@ -92,11 +117,11 @@ void check_or_write_manifest(const MatrixSpec& spec, const std::vector<Cell>& ce
             {"warmup_ns", spec.warmup.count()},
             {"grace_ns", spec.grace.count()},
             {"seed", spec.seed},
-            {"shard", {{"index", opt.shard.index}, {"total", opt.shard.total}}},
+            {"shard", {{"index", opt.shard.index}, {"total", opt.shard.total}, {"source", opt.shard.source}}},
             {"cells", cells_json(cells)},
             {"order", order_json}};
   write_json_file(manifest, m);
-  std::ofstream(opt.out_dir / "matrix.toml") << spec.source_text;
+  write_text_file(opt.out_dir / "matrix.toml", spec.source_text);
   if (!fs::exists(opt.out_dir / "environment.json")) write_json_file(opt.out_dir / "environment.json", capture_environment());
 }
 
@@ -129,14 +154,30 @@ std::string failure_detail(const ChildResult& r, const fs::path& log) {
   return d;
 }
 
+// Removes the run's tmp/ directory when the executor leaves, by return or by exception.
+struct TmpCleanup {
+  fs::path dir;
+  ~TmpCleanup() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
 class Executor {
  public:
   Executor(const MatrixSpec& spec, const ExecutorOptions& opt) : spec_(spec), opt_(opt), cells_(expand_cells(spec)) {}
 
   MatrixOutcome run() {
-    for (const char* sub : {"runs", "failures", "logs", "tmp"}) fs::create_directories(opt_.out_dir / sub);
     const auto mine = cells_of_shard(cells_.size(), opt_.shard);
+    if (mine.empty())
+      throw UsageError("shard " + std::to_string(opt_.shard.index) + "/" + std::to_string(opt_.shard.total) + " (" +
+                       opt_.shard.source + ") has no cells: the matrix has " + std::to_string(cells_.size()) +
+                       " cell(s); use at most " + std::to_string(cells_.size()) + " shards");
     const auto order = interleaved_order(mine, spec_.repetitions, spec_.seed);
+    check_out_dir(opt_.out_dir, OutPurpose::kRun);
+    create_out_dir(opt_.out_dir);
+    for (const char* sub : {"runs", "failures", "logs", "tmp"}) create_out_dir(opt_.out_dir / sub);
+    TmpCleanup cleanup{opt_.out_dir / "tmp"};  // on every path, errors included
     check_or_write_manifest(spec_, cells_, order, opt_);
 
     MatrixOutcome out;
@@ -146,6 +187,7 @@ class Executor {
     for (const auto& s : order) {
       if (finished(result_path(opt_.out_dir, cells_[s.cell], s.repetition))) {
         ++out.done_before;
+        out.violations_before += recorded_violation(failure_path(opt_.out_dir, cells_[s.cell], s.repetition));
         out.runs.push_back({cells_[s.cell].id, s.repetition, RunStatus::kDoneBefore, "", 0});
       } else {
         todo.push_back(s);
@@ -195,8 +237,6 @@ class Executor {
     for (const auto& [c, why] : unavailable)
       progress.note("matrix: " + cells_[c].id + " cannot run here: " + first_line(why));
     write_status(out);
-    std::error_code ec;
-    fs::remove_all(opt_.out_dir / "tmp", ec);
     return out;
   }
 
@@ -223,11 +263,11 @@ class Executor {
   std::optional<std::string> warm_up(const Cell& cell, Progress& progress) {
     const fs::path json_out = opt_.out_dir / "tmp" / (cell.slug + ".warmup.json");
     const fs::path log = opt_.out_dir / "logs" / (cell.slug + ".warmup.log");
-    fs::remove(log);
+    remove_stale(log);
     const Invocation inv = make_invocation(opt_.runner, cell, spec_.warmup, spec_.seed, json_out, log);
     const ChildResult r = run_child(inv.argv, log, spec_.warmup + spec_.grace);
     progress.warmup_done(r.seconds);
-    fs::remove(json_out);
+    remove_stale(json_out);
     if (r.end == ChildResult::End::kExited && r.code == kExitUnusable) return failure_detail(r, log);
     return std::nullopt;
   }
@@ -235,8 +275,8 @@ class Executor {
   RunOutcome run_once(const Cell& cell, int rep) {
     const fs::path tmp = opt_.out_dir / "tmp" / (cell.slug + ".rep" + std::to_string(rep) + ".json");
     const fs::path log = opt_.out_dir / "logs" / (cell.slug + ".rep" + std::to_string(rep) + ".log");
-    fs::remove(tmp);
-    fs::remove(log);
+    remove_stale(tmp);
+    remove_stale(log);
     const uint64_t seed = spec_.seed + static_cast<uint64_t>(rep);
     const Invocation inv = make_invocation(opt_.runner, cell, spec_.duration, seed, tmp, log);
     const ChildResult r = run_child(inv.argv, log, bound());
@@ -266,7 +306,7 @@ class Executor {
         }
         break;
     }
-    fs::remove(tmp);
+    remove_stale(tmp);
     return out;
   }
 
@@ -296,7 +336,7 @@ class Executor {
   void record_failure(const Cell& cell, const RunOutcome& r) {
     const fs::path p = failure_path(opt_.out_dir, cell, r.repetition);
     if (r.status == RunStatus::kOk) {
-      fs::remove(p);  // an earlier failure of this run was retried successfully
+      remove_stale(p);  // an earlier failure of this run was retried successfully
       return;
     }
     write_json_file(p, {{"cell", cell.id}, {"scenario", cell.scenario}, {"repetition", r.repetition},
@@ -309,7 +349,8 @@ class Executor {
       runs.push_back({{"cell", r.cell}, {"repetition", r.repetition}, {"status", to_string(r.status)},
                       {"seconds", r.seconds}, {"detail", r.detail}});
     write_json_file(opt_.out_dir / "status.json",
-               {{"planned", out.planned}, {"done_before", out.done_before}, {"ok", out.ok},
+               {{"planned", out.planned}, {"done_before", out.done_before},
+                {"violations_before", out.violations_before}, {"ok", out.ok},
                 {"violations", out.violations}, {"failed", out.failed}, {"unavailable", out.unavailable},
                 {"interrupted", out.interrupted}, {"runs", runs}});
   }

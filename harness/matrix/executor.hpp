@@ -40,10 +40,12 @@ struct RunOutcome {
 struct MatrixOutcome {
   int planned = 0;       // runs assigned to this shard
   int done_before = 0;   // finished by an earlier invocation (resume)
+  int violations_before = 0;  // of those, how many recorded a violation (failures/)
   int ok = 0, violations = 0, failed = 0, unavailable = 0;
   bool interrupted = false;
   std::vector<RunOutcome> runs;  // in execution order
-  // 1 on a violation, failure or interruption; 2 when nothing could run; else 0.
+  // 128 + signal when interrupted (130 SIGINT, 143 SIGTERM); 1 on a violation or failure,
+  // including a violation an earlier invocation recorded; 2 when nothing could run; else 0.
   int exit_code() const;
 };
 

@@ -166,6 +166,37 @@ TEST_F(ExecutorTest, ViolationKeepsTheResultAndFailsTheMatrix) {
   EXPECT_EQ(read_result_file(result_path(dir_ / "out", cells[0], 0)).benchmarks[0].counters.at("violations"), 1);
 }
 
+// Issue 15 item 4: the exit code reflects everything the directory holds.
+TEST_F(ExecutorTest, ARerunOfAFinishedMatrixWithAViolationStillFails) {
+  setenv("GPC_FAKE_VIOLATION", "strategy:busy/hook:start", 1);
+  run(kMatrix);
+  unsetenv("GPC_FAKE_VIOLATION");
+  const auto again = run(kMatrix);
+  EXPECT_EQ(again.done_before, 15);
+  EXPECT_EQ(again.violations_before, 3);
+  EXPECT_EQ(again.exit_code(), 1);
+  EXPECT_EQ(read_json(dir_ / "out/status.json")["violations_before"], 3);
+}
+
+// Issue 15 item 16: a shard with no cell is refused before anything is created.
+TEST_F(ExecutorTest, AShardWithoutCellsSaysSo) {
+  try {
+    run(kMatrix, "empty-shard", {6, 7, "GPCBENCH_SHARD_INDEX=6"});
+    ADD_FAILURE() << "accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no cells: the matrix has 5 cell(s)"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "empty-shard"));
+}
+
+// Issue 17: matrix.json says where the shard came from.
+TEST_F(ExecutorTest, TheManifestRecordsTheShardSource) {
+  run(kMatrix, "slurm", {1, 2, "SLURM_ARRAY_TASK_ID=2 (min 1, step 1, count 2)"});
+  const auto m = read_json(dir_ / "slurm/matrix.json");
+  EXPECT_EQ(m["shard"]["index"], 1);
+  EXPECT_EQ(m["shard"]["source"], "SLURM_ARRAY_TASK_ID=2 (min 1, step 1, count 2)");
+}
+
 TEST_F(ExecutorTest, UnavailableCellIsSkippedAfterItsWarmUp) {
   setenv("GPC_FAKE_UNAVAILABLE", "pvclock", 1);
   const auto out = run(kMatrix);
@@ -198,7 +229,7 @@ TEST_F(ExecutorTest, StopRequestKillsTheRunningCellAndKeepsFinishedOnes) {
   stopper.join();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   EXPECT_TRUE(out.interrupted);
-  EXPECT_EQ(out.exit_code(), 1);
+  EXPECT_EQ(out.exit_code(), 130);  // request_stop() without a signal counts as Ctrl-C
   ASSERT_FALSE(out.runs.empty());
   EXPECT_EQ(out.runs.back().status, RunStatus::kInterrupted);
   // Everything before the interruption is on disk and a rerun resumes after it.

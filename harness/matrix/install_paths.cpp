@@ -39,8 +39,14 @@ fs::path resolve_preset(const std::string& name_or_path) {
     if (fs::exists(p)) return p;
     throw UsageError("unknown preset '" + name_or_path + "'; expected quick, full, or the path of a matrix file");
   }
-  if (!fs::exists(name_or_path))
+  std::error_code ec;
+  const auto st = fs::status(name_or_path, ec);
+  if (!fs::exists(st))
     throw UsageError("matrix file '" + name_or_path + "' does not exist; expected quick, full, or an existing path");
+  if (fs::is_directory(st))
+    throw UsageError("--preset " + name_or_path + " is a directory; give a matrix file (.toml) or quick|full");
+  if (fs::is_character_file(st) || fs::is_block_file(st) || fs::is_socket(st))
+    throw UsageError("--preset " + name_or_path + " is not a regular file; give a matrix file (.toml) or quick|full");
   return name_or_path;
 }
 

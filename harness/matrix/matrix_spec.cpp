@@ -63,10 +63,14 @@ class Reader {
     return n.as_string()->get();
   }
 
-  int64_t integer(const toml::node& n, const std::string& what, int64_t min) const {
+  // TOML integers are 64-bit (toml++ rejects larger literals with a parse error); the range
+  // is checked here, before any narrowing.
+  int64_t integer(const toml::node& n, const std::string& what, int64_t min, int64_t max) const {
     if (!n.is_integer()) fail_at(at(n), what + ": expected an integer, found " + type_name(n.type()));
     const int64_t v = n.as_integer()->get();
-    if (v < min) fail_at(at(n), what + ": expected an integer >= " + std::to_string(min) + ", found " + std::to_string(v));
+    if (v < min || v > max)
+      fail_at(at(n), what + ": expected an integer in " + std::to_string(min) + ".." + std::to_string(max) +
+                         ", found " + std::to_string(v));
     return v;
   }
 
@@ -118,10 +122,10 @@ class Reader {
     if (const auto* arr = n.as_array()) {
       if (arr->empty())
         fail_at(at(n), "axis '" + axis.name + "' has an empty list: give at least one value, or remove the axis to use the scenario's default");
+      std::set<std::string> seen;  // by label: linear planning (issue 15 item 11)
       for (const auto& item : *arr) {
         AxisValue v = axis_value(item, axis);
-        for (const auto& seen : out)
-          if (seen == v) fail_at(at(item), "axis '" + axis.name + "' lists '" + v.label() + "' twice");
+        if (!seen.insert(v.label()).second) fail_at(at(item), "axis '" + axis.name + "' lists '" + v.label() + "' twice");
         out.push_back(std::move(v));
       }
     } else {
@@ -145,11 +149,11 @@ class Reader {
     for (auto&& [k, v] : t) {
       const std::string key(k.str());
       if (key == "name") spec.name = string(v, "[matrix] name");
-      else if (key == "repetitions") spec.repetitions = static_cast<int>(integer(v, "[matrix] repetitions", 1));
+      else if (key == "repetitions") spec.repetitions = static_cast<int>(integer(v, "[matrix] repetitions", 1, kMaxRepetitions));
       else if (key == "duration") spec.duration = duration(v, "[matrix] duration");
       else if (key == "warmup") spec.warmup = duration(v, "[matrix] warmup");
       else if (key == "grace") spec.grace = duration(v, "[matrix] grace");
-      else if (key == "seed") spec.seed = static_cast<uint64_t>(integer(v, "[matrix] seed", 0));
+      else if (key == "seed") spec.seed = static_cast<uint64_t>(integer(v, "[matrix] seed", 0, INT64_MAX));
       else fail_at(at(k), "unknown key '" + key + "' in [matrix]; expected name, repetitions, duration, warmup, grace or seed");
     }
     if (spec.duration.count() <= 0) fail_at(at(*t.get("duration")), "[matrix] duration must be > 0");
@@ -210,10 +214,10 @@ class Reader {
       for (const auto& a : block.axes)
         if (a.name == name) axis = &a;
       if (!axis) fail_at(ex.where, "exclude names axis '" + name + "', which this scenario block does not vary; expected one of its axes");
+      std::set<std::string> labels;
+      for (const auto& av : axis->values) labels.insert(av.label());
       for (const auto& v : values) {
-        bool found = false;
-        for (const auto& av : axis->values) found |= av == v;
-        if (!found) fail_at(ex.where, "exclude value '" + v.label() + "' of axis '" + name + "' is not among the axis values, so it never matches");
+        if (!labels.count(v.label())) fail_at(ex.where, "exclude value '" + v.label() + "' of axis '" + name + "' is not among the axis values, so it never matches");
       }
     }
   }

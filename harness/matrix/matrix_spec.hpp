@@ -51,6 +51,11 @@ struct ScenarioBlock {
   SourcePos where;
 };
 
+// Upper bounds that keep counts in int and planning within seconds (issue 15 items 11, 13).
+inline constexpr int64_t kMaxRepetitions = 10'000;
+inline constexpr size_t kMaxCells = 1'000'000;
+inline constexpr size_t kMaxRuns = 10'000'000;  // cells x repetitions
+
 struct MatrixSpec {
   std::string name;         // [matrix] name, defaults to the file's stem
   std::string origin;       // the file it came from

@@ -38,6 +38,7 @@ const std::map<std::string, std::vector<AxisInfo>>& schema() {
         {"writers", AxisType::kCount, {}, true},
         {"co-runner", AxisType::kFlag, {}, true},
         {"overcommit", AxisType::kFlag, {}, true},
+        {"placement", AxisType::kChoice, {"alone", "shared", "overcommit"}, true},
         {"reader", AxisType::kChoice, {"guest", "host", "auto"}, true}}},
   };
   return s;

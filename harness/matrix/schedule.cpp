@@ -1,23 +1,14 @@
 #include "matrix/schedule.hpp"
 
-#include <cstdlib>
+#include <algorithm>
 #include <random>
+#include <string>
 
 #include "common/errors.hpp"
+#include "matrix/matrix_spec.hpp"
 
 namespace gpc::matrix {
 namespace {
-
-bool read_int_env(const char* name, int& out) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return false;
-  char* end = nullptr;
-  const long n = std::strtol(v, &end, 10);
-  if (*end != '\0' || n < 0 || n > 1'000'000)
-    throw UsageError(std::string(name) + "='" + v + "' is not a non-negative integer");
-  out = static_cast<int>(n);
-  return true;
-}
 
 // Uniform in [0, n) from the raw 64-bit engine output (no std distribution: portable).
 uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
@@ -29,24 +20,6 @@ uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
 
 }  // namespace
 
-Shard shard_from_environment() {
-  for (const auto& [index_var, total_var] :
-       {std::pair{"GPCBENCH_SHARD_INDEX", "GPCBENCH_TOTAL_SHARDS"},
-        std::pair{"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"}}) {
-    Shard s;
-    const bool has_index = read_int_env(index_var, s.index);
-    const bool has_total = read_int_env(total_var, s.total);
-    if (!has_index && !has_total) continue;
-    if (has_index != has_total)
-      throw UsageError(std::string("set both ") + index_var + " and " + total_var + ", or neither");
-    if (s.total < 1 || s.index >= s.total)
-      throw UsageError(std::string(index_var) + "=" + std::to_string(s.index) + " must be below " +
-                       total_var + "=" + std::to_string(s.total) + " (and the total at least 1)");
-    return s;
-  }
-  return {};
-}
-
 std::vector<size_t> cells_of_shard(size_t num_cells, const Shard& shard) {
   std::vector<size_t> out;
   for (size_t i = 0; i < num_cells; ++i)
@@ -55,7 +28,12 @@ std::vector<size_t> cells_of_shard(size_t num_cells, const Shard& shard) {
 }
 
 std::vector<RunSlot> interleaved_order(const std::vector<size_t>& cells, int repetitions, uint64_t seed) {
+  if (repetitions > 0 && cells.size() > kMaxRuns / static_cast<size_t>(repetitions))
+    throw UsageError(std::to_string(cells.size()) + " cells x " + std::to_string(repetitions) +
+                     " repetitions is more than " + std::to_string(kMaxRuns) +
+                     " runs (the limit); lower [matrix] repetitions, shorten an axis, or shard the matrix");
   std::vector<RunSlot> order;
+  order.reserve(cells.size() * static_cast<size_t>(std::max(repetitions, 0)));
   for (int r = 0; r < repetitions; ++r) {
     std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(r)};
     std::mt19937_64 rng(seq);

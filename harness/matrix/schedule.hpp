@@ -8,16 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "matrix/shard.hpp"
+
 namespace gpc::matrix {
-
-struct Shard {
-  int index = 0;
-  int total = 1;
-};
-
-// GPCBENCH_SHARD_INDEX/GPCBENCH_TOTAL_SHARDS, else GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS,
-// else the whole matrix. Throws UsageError for a half-set or out-of-range pair.
-Shard shard_from_environment();
 
 // Cells assigned to `shard`: cell i goes to shard i % total. A cell's repetitions stay on one
 // machine, so its samples are comparable with each other.

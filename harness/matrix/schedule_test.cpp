@@ -61,35 +61,18 @@ TEST(Schedule, ShardsPartitionTheCellsExactly) {
   }
 }
 
-class ShardEnv : public ::testing::Test {
- protected:
-  void TearDown() override {
-    for (const char* v : {"GPCBENCH_SHARD_INDEX", "GPCBENCH_TOTAL_SHARDS", "GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"}) unsetenv(v);
-  }
-};
-
-TEST_F(ShardEnv, ReadsGpcbenchThenGtestVariables) {
+// The variables themselves are tested in shard_test.cpp; this checks the real environment.
+TEST(ShardEnvironment, ReadsTheProcessEnvironment) {
   // gtest_discover_tests may run us sharded; start from a clean slate.
-  TearDown();
+  for (const char* v : {"GPCBENCH_SHARD_INDEX", "GPCBENCH_TOTAL_SHARDS", "GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS",
+                        "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"}) unsetenv(v);
   EXPECT_EQ(shard_from_environment().total, 1);
-  setenv("GTEST_SHARD_INDEX", "1", 1);
-  setenv("GTEST_TOTAL_SHARDS", "3", 1);
+  setenv("GPCBENCH_SHARD_INDEX", "1", 1);
+  setenv("GPCBENCH_TOTAL_SHARDS", "3", 1);
   EXPECT_EQ(shard_from_environment().index, 1);
   EXPECT_EQ(shard_from_environment().total, 3);
-  setenv("GPCBENCH_SHARD_INDEX", "0", 1);
-  setenv("GPCBENCH_TOTAL_SHARDS", "2", 1);
-  EXPECT_EQ(shard_from_environment().index, 0);
-  EXPECT_EQ(shard_from_environment().total, 2);
-}
-
-TEST_F(ShardEnv, RejectsBadPairs) {
-  TearDown();
-  setenv("GPCBENCH_SHARD_INDEX", "2", 1);
-  EXPECT_THROW(shard_from_environment(), UsageError);  // total missing
-  setenv("GPCBENCH_TOTAL_SHARDS", "2", 1);
-  EXPECT_THROW(shard_from_environment(), UsageError);  // index out of range
-  setenv("GPCBENCH_SHARD_INDEX", "x", 1);
-  EXPECT_THROW(shard_from_environment(), UsageError);
+  unsetenv("GPCBENCH_SHARD_INDEX");
+  unsetenv("GPCBENCH_TOTAL_SHARDS");
 }
 
 }  // namespace

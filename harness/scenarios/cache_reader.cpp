@@ -20,19 +20,21 @@ ReaderChoice choose_reader(const std::string& r) {
   return {"host", fmt::format("auto: no usable KVM ({}), a host thread stands in", kvm.reason)};
 }
 
-CacheReader::CacheReader(ReaderChoice choice, uintptr_t data_hva, std::vector<uintptr_t> pages, Nanos run_duration)
-    : choice_(std::move(choice)), data_hva_(data_hva), pages_(std::move(pages)), run_duration_(run_duration) {}
+CacheReader::CacheReader(ReaderChoice choice, uintptr_t data_hva, std::vector<uintptr_t> pages, Nanos run_duration,
+                         int pu)
+    : choice_(std::move(choice)), data_hva_(data_hva), pages_(std::move(pages)), run_duration_(run_duration), pu_(pu) {}
 
 void CacheReader::start() {
   if (guest_ || host_) return;
   if (choice_.kind != "guest") {
-    host_ = std::make_unique<HostReader>(pages_);
+    host_ = std::make_unique<HostReader>(pages_, pu_);
     return;
   }
   GuestReaderOptions o;
   o.data_hva = data_hva_;
   o.pages = pages_.size();
   o.record_offset = cache_page::kRecord;
+  o.pu = pu_;
   o.time_limit = run_duration_ + std::chrono::seconds(30);  // a backstop: the phase ends the run
   guest_ = std::make_unique<GuestReader>(o);
 }

@@ -37,7 +37,9 @@ struct CacheReaderOutcome {
 class CacheReader : public Observer {
  public:
   // `pages`: the uhva of each writer's page, the first ones of the data slot at `data_hva`.
-  CacheReader(ReaderChoice choice, uintptr_t data_hva, std::vector<uintptr_t> pages, Nanos run_duration);
+  // `pu`: the reader's PU (guest vCPU thread or host thread); -1: unpinned.
+  CacheReader(ReaderChoice choice, uintptr_t data_hva, std::vector<uintptr_t> pages, Nanos run_duration,
+              int pu = -1);
 
   void start() override;  // guest: builds its VM and starts the vCPU; host: starts the thread
   // The final sweep. A reader guest that failed other than by hanging throws (the vCPU's
@@ -53,6 +55,7 @@ class CacheReader : public Observer {
   uintptr_t data_hva_;
   std::vector<uintptr_t> pages_;
   Nanos run_duration_;
+  int pu_ = -1;
   std::unique_ptr<GuestReader> guest_;
   std::unique_ptr<HostReader> host_;
   bool stopped_ = false;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "scenarios/kvm_metrics.hpp"
+#include "scenarios/placement_plan.hpp"
 #include "scenarios/scenario_record.hpp"
 
 namespace gpc::scenarios {
@@ -25,7 +26,8 @@ void add_wait_counters(Counters& c, const WriterTotals& w, const CacheModelTotal
   if (w.cycles_ok) c["thread_cycles_per_op"] = per(w.cycles, ops);
   c["uses"] = num(w.iterations);
   c["waits"] = num(w.waits);
-  c["refresh_timeouts"] = num(w.timeouts);
+  c["refresh_timeouts"] = num(w.timeouts);  // kept for old readers; the same count as:
+  c["starved_refreshes"] = num(w.timeouts);
   c["refresh_failures"] = num(w.failures);
   c["writer_page_behind"] = num(w.page_behind);
   c["spin_ns"] = num(m.caches.spin_ns);
@@ -81,13 +83,44 @@ void add_reader_counters(BenchmarkRecord& rec, const CacheResult& out, double se
   add_kvm_stat_counters(rec, v.stats, {});                   // the reader vCPU's stat deltas
 }
 
+// The collided/uncollided split (collision_split.hpp). Latency percentiles only where the
+// side has waits: a 0 would read as an instant refresh.
+void add_collision_counters(Counters& c, const CollisionSplit& s) {
+  c["collided_refreshes"] = num(s.collided.count());
+  c["uncollided_refreshes"] = num(s.uncollided.count());
+  if (s.collided.count() > 0) {
+    c["collided_p50_ns"] = num(s.collided.quantile(0.50));
+    c["collided_p99_ns"] = num(s.collided.quantile(0.99));
+    c["cpu_ns_per_collision"] = s.cpu_ns_per_collision();
+  }
+  if (s.uncollided.count() > 0) {
+    c["uncollided_p50_ns"] = num(s.uncollided.quantile(0.50));
+    c["uncollided_p99_ns"] = num(s.uncollided.quantile(0.99));
+  }
+  if (const double p = s.corunner_progress_during_waits(); p >= 0) c["corunner_progress_during_waits"] = p;
+}
+
+// The evidence that the placement held (thread_sched.hpp), and the verdict for a named one.
+void add_placement_counters(Counters& c, const CacheResult& out, const WriterTotals& w) {
+  if (!w.sched_ok) return;
+  c["waiter_runqueue_wait_share"] = w.max_runqueue_wait_share;
+  c["waiter_nonvoluntary_switches_per_s"] = w.max_nonvoluntary_per_s;
+  const CachePlacement kind = parse_cache_placement(out.placement_kind);
+  if (kind != CachePlacement::kLegacy) c["placement_held"] = placement_held(kind, w.max_runqueue_wait_share) ? 1 : 0;
+}
+
 }  // namespace
 
 WriterTotals sum_writers(const std::vector<WriterResult>& writers) {
   WriterTotals t;
   t.cycles_ok = !writers.empty();
+  t.sched_ok = !writers.empty();
   for (const WriterResult& w : writers) {
     t.latency.merge(w.latency);
+    t.split.merge(w.split);
+    t.sched_ok = t.sched_ok && w.sched.ok;
+    t.max_runqueue_wait_share = std::max(t.max_runqueue_wait_share, w.sched.runqueue_wait_share);
+    t.max_nonvoluntary_per_s = std::max(t.max_nonvoluntary_per_s, w.sched.nonvoluntary_per_s);
     t.timeouts += w.timeouts;
     t.failures += w.failures;
     t.null_skips += w.null_skips;
@@ -112,8 +145,10 @@ void judge_cache_run(CacheResult& out, const WriterTotals& w, const CacheModelTo
   const uint64_t reader_anomalies = out.reader.anomalies();
   const uint64_t reader_violations = (out.reader_judged && !unsafe) ? reader_anomalies : 0;
   out.unsafe_violations = m.checker.unsafe_violations + ((out.reader_judged && unsafe) ? reader_anomalies : 0);
+  // A refresh that hit its bound (w.timeouts) is starved: the known livelock of the global
+  // count, a liveness finding counted in starved_refreshes, never a violation (BRIEF §6).
   out.violations = m.checker.violations() + reader_violations + out.leaks.violations() + m.audit_violations +
-                   w.timeouts + w.failures + m.live_after + m.bad_unmaps + (out.reader_hung ? 1 : 0);
+                   w.failures + m.live_after + m.bad_unmaps + (out.reader_hung ? 1 : 0);
 }
 
 BenchmarkRecord cache_record(const CacheParams& params, const CacheResult& out, const WriterTotals& writers,
@@ -132,7 +167,9 @@ BenchmarkRecord cache_record(const CacheParams& params, const CacheResult& out, 
   add_wait_counters(rec.counters, writers, model);
   add_model_counters(rec.counters, out, writers, model);
   add_reader_counters(rec, out, writers.seconds);
-  if (params.co_runner) rec.counters["corunner_progress"] = corunner_progress;
+  if (!out.co_runner_pus.empty()) rec.counters["corunner_progress"] = corunner_progress;
+  add_collision_counters(rec.counters, writers.split);
+  add_placement_counters(rec.counters, out, writers);
   return rec;
 }
 
@@ -151,6 +188,10 @@ nlohmann::json cache_run_json(const CacheParams& p, const CacheResult& out, cons
        {"writers", p.writers},
        {"co_runner", p.co_runner},
        {"overcommit", p.overcommit},
+       {"placement_kind", out.placement_kind},
+       {"placement_rule", out.placement_kind.empty() ? "" : placement_rule(parse_cache_placement(out.placement_kind))},
+       {"reader_pu", out.reader_pu},
+       {"co_runner_pus", out.co_runner_pus},
        {"checker", !p.no_checker},
        {"bug", p.bug},
        {"halt_poll", out.halt_poll},

@@ -21,6 +21,10 @@ struct WriterTotals {
   uint64_t timeouts = 0, failures = 0, null_skips = 0, waits = 0, page_behind = 0, iterations = 0;
   double seconds = 0;  // the longest writer loop
   double wait_cpu_ns = 0, task_clock_ns = 0, context_switches = 0, cycles = 0;
+  CollisionSplit split;  // the waits, collided apart from the others
+  bool sched_ok = true;  // every writer read its schedstat and status
+  double max_runqueue_wait_share = 0;  // the worst writer's (placement evidence)
+  double max_nonvoluntary_per_s = 0;
   bool perf_ok = true;  // every writer had its perf software counters
   bool cycles_ok = false;
   std::string cycles_reason;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/errors.hpp"
+#include "invalidators/hold.hpp"
 #include "invalidators/invalidator.hpp"
 #include "memory/memfd_region.hpp"
 #include "pfncache/policy.hpp"
@@ -61,6 +62,7 @@ CacheSetup parse_cache_params(const CacheParams& p) {
   s.target = parse_target(p.target);
   s.rate_hz = parse_rate_hz(p.rate, "--rate");
   s.hold = p.hold == "0" ? Nanos{0} : parse_duration(p.hold, "--hold");
+  check_hold_fits(s.hold, p.run.duration, s.policy.refresh_bound);
   if (p.writers < 1 || p.writers > kMaxWriters)
     throw UsageError(fmt::format("--writers {}: use 1 to {}", p.writers, kMaxWriters));
   s.reader = choose_reader(p.reader);
@@ -122,6 +124,7 @@ std::string cache_record_name(const CacheParams& p, const std::string& reader_ki
   if (p.writers != 1) name += fmt::format("/writers:{}", p.writers);
   if (p.co_runner) name += "/co-runner:on";
   if (p.overcommit) name += "/overcommit:on";
+  if (!p.placement.empty()) name += "/placement:" + p.placement;
   if (reader_kind != "guest") name += "/reader:" + reader_kind;
   return name;
 }
@@ -135,16 +138,21 @@ CacheResult run_cache(const CacheParams& params) {
   out.reader_reason = setup.reader.reason;
   out.reader_judged = setup.reader_judged;
   out.halt_poll = describe(setup.policy.halt_poll) + " (" + setup.halt_poll_source + ")";
-  Rig rig(plan_cache(params.writers, static_cast<int>(setup.types.size()), params.co_runner, params.overcommit));
-  out.placement = rig.placement().describe();
+  const CachePlan plan = plan_cache_placement(parse_cache_placement(params.placement), params.writers,
+                                             static_cast<int>(setup.types.size()), params.co_runner, params.overcommit);
+  Rig rig(plan.pins);
+  out.placement = rig.placement().describe() + (plan.reader_pu >= 0 ? fmt::format(" reader->PU{}", plan.reader_pu) : "");
+  out.placement_kind = placement_name(plan.kind);
+  out.reader_pu = plan.reader_pu;
+  out.co_runner_pus = plan.pins.co_runner_pus;
   CacheModel& model = build_cache_model(rig, setup, params.writers);
   rig.set_invalidators(cache_invalidators(setup, model, rig.memory()), setup.rate_hz);
   const CacheReader& reader = rig.add_observer(
-      std::make_unique<CacheReader>(setup.reader, rig.memory().hva(), model.pages(), params.run.duration));
+      std::make_unique<CacheReader>(setup.reader, rig.memory().hva(), model.pages(), params.run.duration, plan.reader_pu));
 
   MeasurementPhase phase(rig);
   {
-    CacheWriterGroup writers(model, rig.placement().vcpu_pus, !params.no_checker);
+    CacheWriterGroup writers(model, rig.placement().vcpu_pus, !params.no_checker, rig.co_runners());
     writers.go();
     phase.wait(params.run.duration);
     writers.join();
@@ -170,6 +178,7 @@ CacheResult run_cache(const CacheParams& params) {
 void print_cache_table(const CacheResult& r) {
   const auto& c = r.record.counters;
   auto get = [&](const char* k) { auto it = c.find(k); return it == c.end() ? -1.0 : it->second; };
+  auto ns_or_dash = [&](const char* k) { return get(k) < 0 ? std::string("-") : format_ns(get(k)); };
   fmt::print("{}\nplacement: {}; reader: {} ({})\n", r.record.name, r.placement, r.reader_kind, r.reader_reason);
   fmt::print("{:>9} {:>10} {:>10} {:>9} {:>9} {:>9} {:>13} {:>11} {:>9} {:>9} {:>10} {:>7}\n", "strategy", "refreshes",
              "refresh/s", "p50", "p99", "max", "retries/refr", "CPU/refresh", "co-run", "inval", "violations",
@@ -188,6 +197,21 @@ void print_cache_table(const CacheResult& r) {
     fmt::print("reader guest: {} sweeps, {} idle exits, vCPU thread busy {:.0f}% of a PU{}\n", r.reader.sweeps,
                r.reader_vcpu.idle_exits, 100 * get("reader_vcpu_cpu_share"),
                r.reader_hung ? "; HUNG: " + r.reader_problem : "");
+  if (get("collided_refreshes") >= 0)
+    fmt::print("collided: {:.0f} waits, p50 {} p99 {}, CPU {} each; uncollided: {:.0f}, p50 {}; co-runner in "
+               "collided waits: {}\n",
+               get("collided_refreshes"), ns_or_dash("collided_p50_ns"), ns_or_dash("collided_p99_ns"),
+               ns_or_dash("cpu_ns_per_collision"), get("uncollided_refreshes"), ns_or_dash("uncollided_p50_ns"),
+               get("corunner_progress_during_waits") < 0 ? "-" : fmt::format("{:.2f}", get("corunner_progress_during_waits")));
+  if (get("waiter_runqueue_wait_share") >= 0)
+    fmt::print("waiter: run-queue wait {:.1f}% of the run, {:.0f} involuntary switches/s{}\n",
+               100 * get("waiter_runqueue_wait_share"), get("waiter_nonvoluntary_switches_per_s"),
+               get("placement_held") < 0 ? ""
+               : get("placement_held") > 0 ? fmt::format("; placement {} held", r.placement_kind)
+                                           : fmt::format("; placement {} NOT held", r.placement_kind));
+  if (get("starved_refreshes") > 0)
+    fmt::print("starved (livelock): {:.0f} refreshes hit their bound; a liveness finding, not a violation\n",
+               get("starved_refreshes"));
   if (r.unsafe_violations > 0)
     fmt::print("unsafe by design: {} breaches of the notifier contract (hook=end keeps the cache valid after "
                "range_start returned)\n",
@@ -212,8 +236,13 @@ void add_cache_scenario(CLI::App& run, int& exit_code) {
   cmd->add_option("--rate", p->rate, "Operations per second per invalidator; 0 = free-running (default 0)");
   cmd->add_option("--hold", p->hold, "Extra time between range_start and range_end, e.g. 50us (default 0)");
   cmd->add_option("--writers", p->writers, "Writer threads (vCPUs), one cache and page each (default 1)");
-  cmd->add_flag("--co-runner", p->co_runner, "Run a fixed-work thread on each writer's PU and report its progress");
-  cmd->add_flag("--overcommit", p->overcommit, "Allow more threads than PUs");
+  cmd->add_option("--placement", p->placement,
+                  "Where the waiter runs: alone (its PU to itself; invalidators and reader elsewhere), shared (a "
+                  "co-runner on its PU), overcommit (co-runner and invalidators on its PU). Replaces --co-runner "
+                  "and --overcommit");
+  cmd->add_flag("--co-runner", p->co_runner,
+                "Legacy (use --placement shared): a fixed-work thread on each writer's PU, its progress reported");
+  cmd->add_flag("--overcommit", p->overcommit, "Legacy (use --placement overcommit): allow more threads than PUs");
   cmd->add_option("--reader", p->reader,
                   "Who checks the pages: guest (the reader guest under /dev/kvm), host (a host thread), auto "
                   "(default: guest where /dev/kvm is usable, else host)");

@@ -30,8 +30,9 @@ struct CacheParams {
   std::string rate = "0";  // per invalidator, Hz; 0 = free-running
   std::string hold = "0";  // invalidate_range_start -> _end extra time
   int writers = 1;
-  bool co_runner = false;
-  bool overcommit = false;
+  bool co_runner = false;   // legacy (before --placement): a co-runner on each writer's PU
+  bool overcommit = false;  // legacy: let the planner wrap threads around the PUs
+  std::string placement;    // alone|shared|overcommit (placement_plan.hpp); "": the legacy flags
   std::string reader = "auto";  // guest | host | auto
   bool no_checker = false;
   std::string bug = "none";  // hidden: a deliberately broken model (stress --self-test)
@@ -52,14 +53,17 @@ struct CacheResult {
   LeakReport leaks;
   uint64_t violations = 0;
   uint64_t unsafe_violations = 0;
-  std::string placement;
+  std::string placement;       // the pinning plan, one line
+  std::string placement_kind;  // alone|shared|overcommit, "" for the legacy flags
+  int reader_pu = -1;          // where the reader (guest vCPU or host thread) was pinned; -1 unpinned
+  std::vector<int> co_runner_pus;
 };
 
 // Throws UsageError for bad values (naming the valid ones) or a placement that does not
 // fit, UnavailableError when an invalidator cannot run here.
 CacheResult run_cache(const CacheParams& params);
 // The benchmark name: cache/strategy:S/hook:H/filter:F/check:C/invalidator:L/target:T
-// [/rate:R][/hold:D][/writers:N][/co-runner:on][/overcommit:on][/reader:host]. The reader
+// [/rate:R][/hold:D][/writers:N][/co-runner:on][/overcommit:on][/placement:P][/reader:host]. The reader
 // guest is the default; a run the host thread read is named, so `compare` never pairs the two.
 std::string cache_record_name(const CacheParams& params, const std::string& reader_kind = "guest");
 void print_cache_table(const CacheResult& result);

@@ -111,10 +111,13 @@ WriterResult run_writer(pfncache::Gpc& gpc, const WriterConfig& cfg) {
   Writer writer(gpc, cfg, r);
   const size_t len = pfncache::kPageSize;
   auto should_stop = [&] { return cfg.stop->load(std::memory_order_relaxed) || stop_requested(); };
+  auto corunner_units = [&] { return cfg.co_runner ? cfg.co_runner->units() : uint64_t{0}; };
+  r.split.corunner_alone_rate = cfg.co_runner ? cfg.co_runner_alone_rate : 0;
 
   // Without a start signal the writer would measure setup, not the run.
   while (!cfg.go->load(std::memory_order_acquire) && !should_stop()) std::this_thread::yield();
   perf.start();
+  const ThreadSched sched_before = sample_thread_sched();
   const auto t_begin = Steady::now();
   while (!should_stop()) {
     auto g = gpc.read_lock();
@@ -123,10 +126,14 @@ WriterResult run_writer(pfncache::Gpc& gpc, const WriterConfig& cfg) {
       writer.use();
       continue;
     }
+    // Collided or not is decided here first, at the failed check (collision_split.hpp).
+    const bool active_at_check = cfg.notifier && cfg.notifier->active_count() > 0;
     g.unlock();
     // The wait a kernel user of the cache sees: from the failed check to a check that passes.
     const auto t0 = Steady::now();
     const uint64_t cpu0 = thread_cpu_ns();
+    const pfncache::GpcStats stats0 = gpc.stats();
+    const uint64_t units0 = corunner_units();
     bool valid = false;
     while (!valid && !should_stop()) {
       const pfncache::RefreshResult res = gpc.refresh(len);
@@ -147,13 +154,17 @@ WriterResult run_writer(pfncache::Gpc& gpc, const WriterConfig& cfg) {
         continue;
       }
       valid = true;
-      r.latency.record(static_cast<uint64_t>((Steady::now() - t0).count()));
-      r.wait_cpu_ns += thread_cpu_ns() - cpu0;
+      const auto latency = static_cast<uint64_t>((Steady::now() - t0).count());
+      const uint64_t cpu = thread_cpu_ns() - cpu0;
+      r.latency.record(latency);
+      r.wait_cpu_ns += cpu;
+      r.split.record(latency, cpu, wait_collided(active_at_check, stats0, gpc.stats()), corunner_units() - units0);
       ++r.waits;
       writer.use();
     }
   }
   r.seconds = std::chrono::duration<double>(Steady::now() - t_begin).count();
+  r.sched = sched_delta(sched_before, sample_thread_sched(), r.seconds * 1e9);
   perf.stop();
   if (auto v = perf.value("task-clock")) r.task_clock_ns = *v;
   if (auto v = perf.value("context-switches")) r.context_switches = *v;

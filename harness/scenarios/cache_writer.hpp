@@ -10,6 +10,10 @@
 #include "common/histogram.hpp"
 #include "pfncache/contract_checker.hpp"
 #include "pfncache/gpc.hpp"
+#include "pfncache/notifier_state.hpp"
+#include "scenarios/co_runner.hpp"
+#include "scenarios/collision_split.hpp"
+#include "scenarios/thread_sched.hpp"
 
 namespace gpc::scenarios {
 
@@ -19,6 +23,10 @@ struct WriterConfig {
   pfncache::ContractChecker* checker = nullptr;  // null: plain writes (--no-checker)
   const std::atomic<bool>* go = nullptr;         // spin-free start barrier (all writers together)
   const std::atomic<bool>* stop = nullptr;       // set by the scenario at the deadline
+  // The model's notifier: its active count at a failed check decides "collided" (collision_split.hpp).
+  const pfncache::NotifierState* notifier = nullptr;
+  const CoRunner* co_runner = nullptr;  // the co-runner sharing this writer's PU, if any
+  double co_runner_alone_rate = 0;      // its units per second alone on that PU
 };
 
 struct WriterResult {
@@ -29,11 +37,13 @@ struct WriterResult {
   uint64_t posts = 0;        // events posted on channel 0
   uint64_t page_behind = 0;  // the page showed an older seq than the writer last posted
   uint64_t rechecks = 0;     // refresh said ok but check failed again (invalidated in between)
-  uint64_t timeouts = 0;     // refreshes that hit Policy::refresh_bound
+  uint64_t timeouts = 0;     // refreshes that hit Policy::refresh_bound: starved (livelock)
   uint64_t failures = 0;     // refreshes that failed otherwise (fault, inactive, deadlock)
   uint64_t null_skips = 0;   // accesses the checker skipped (valid cache, NULL khva)
   Histogram latency;         // failed check -> next successful check, ns (steady clock)
   uint64_t wait_cpu_ns = 0;  // CLOCK_THREAD_CPUTIME_ID over the same intervals
+  CollisionSplit split;      // the same waits, collided apart from the others
+  ThreadSchedDelta sched;    // the writer's run-queue wait and preemptions over its loop
   double seconds = 0;        // the loop's wall time
   // perf software counters of the whole loop; negative when unavailable.
   double task_clock_ns = -1;

@@ -6,7 +6,8 @@
 
 namespace gpc::scenarios {
 
-CacheWriterGroup::CacheWriterGroup(CacheModel& model, const std::vector<int>& pus, bool use_checker)
+CacheWriterGroup::CacheWriterGroup(CacheModel& model, const std::vector<int>& pus, bool use_checker,
+                                   const CoRunnerGroup* co_runners)
     : results_(pus.size()), errors_(pus.size()) {
   try {
     for (size_t w = 0; w < pus.size(); ++w) {
@@ -16,6 +17,11 @@ CacheWriterGroup::CacheWriterGroup(CacheModel& model, const std::vector<int>& pu
       wc.checker = use_checker ? &model.checker() : nullptr;
       wc.go = &go_;
       wc.stop = &stop_;
+      wc.notifier = &model.notifier();
+      if (co_runners) {
+        wc.co_runner = co_runners->running_on(pus[w]);
+        wc.co_runner_alone_rate = co_runners->alone_rate(pus[w]);
+      }
       threads_.emplace_back([this, &model, w, wc] {
         try {
           results_[w] = run_writer(model.cache(w), wc);

@@ -11,6 +11,7 @@
 
 #include "scenarios/cache_model.hpp"
 #include "scenarios/cache_writer.hpp"
+#include "scenarios/co_runner_group.hpp"
 
 namespace gpc::scenarios {
 
@@ -18,7 +19,10 @@ class CacheWriterGroup {
  public:
   // Starts one thread per entry of `pus`, writer w on model.cache(w); each waits for go().
   // `use_checker` false: plain writes through khva (--no-checker).
-  CacheWriterGroup(CacheModel& model, const std::vector<int>& pus, bool use_checker);
+  // `co_runners` (running, may be null): each writer measures the co-runner on its PU inside
+  // its collided waits.
+  CacheWriterGroup(CacheModel& model, const std::vector<int>& pus, bool use_checker,
+                   const CoRunnerGroup* co_runners = nullptr);
   ~CacheWriterGroup();  // join()
   CacheWriterGroup(const CacheWriterGroup&) = delete;
   CacheWriterGroup& operator=(const CacheWriterGroup&) = delete;

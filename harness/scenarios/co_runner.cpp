@@ -1,5 +1,9 @@
 #include "scenarios/co_runner.hpp"
 
+#include <algorithm>
+#include <thread>
+
+#include "common/stop.hpp"
 #include "topology/pinning.hpp"
 
 namespace gpc {
@@ -48,7 +52,12 @@ double CoRunner::stop() {
 
 double CoRunner::measure_alone(int os_pu, std::chrono::nanoseconds how_long) {
   CoRunner alone(os_pu);
-  std::this_thread::sleep_for(how_long);
+  // In short steps, so Ctrl-C during the baselines is seen at once (issue 15 item 8); the
+  // rate is over the time it really ran, so a cut-short baseline is still a rate.
+  const auto until = std::chrono::steady_clock::now() + how_long;
+  while (std::chrono::steady_clock::now() < until && !stop_requested())
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now(),
+                                                                   std::chrono::milliseconds(10)));
   return alone.stop();
 }
 

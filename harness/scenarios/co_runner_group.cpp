@@ -27,6 +27,17 @@ void CoRunnerGroup::stop() {
   running_.clear();
 }
 
+const CoRunner* CoRunnerGroup::running_on(int pu) const {
+  for (const auto& c : running_)
+    if (c->pu() == pu) return c.get();
+  return nullptr;
+}
+
+double CoRunnerGroup::alone_rate(int pu) const {
+  const auto it = alone_.find(pu);
+  return it == alone_.end() ? 0 : it->second;
+}
+
 double CoRunnerGroup::mean_progress() const {
   if (progress_.empty()) return 0;
   double sum = 0;

@@ -33,6 +33,10 @@ class CoRunnerGroup : public Observer {
   const std::vector<double>& progress() const { return progress_; }
   double mean_progress() const;  // 0 without co-runners
 
+  // While running (between start() and stop()): the co-runner on `pu`, nullptr if none.
+  const CoRunner* running_on(int pu) const;
+  double alone_rate(int pu) const;  // units per second of the baseline on `pu`; 0 if none
+
  private:
   std::vector<int> pus_;
   std::map<int, double> alone_;  // units per second, per PU

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/stop.hpp"
 #include "topology/pinning.hpp"
 
 namespace gpc {
@@ -16,6 +17,17 @@ TEST(CoRunner, MakesProgressAndStopsOnRequest) {
   EXPECT_GT(c.units(), 0u);
   EXPECT_GT(rate, 0);
   EXPECT_EQ(c.stop(), rate);  // idempotent
+}
+
+// Issue 15 item 8: every wait wakes on stop, the co-runner baselines before a run included.
+TEST(CoRunner, BaselineEndsEarlyOnAStopRequest) {
+  reset_stop();
+  request_stop();
+  const auto t0 = std::chrono::steady_clock::now();
+  CoRunner::measure_alone(-1, std::chrono::minutes(10));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  reset_stop();
+  EXPECT_LT(took, 5s);  // a liveness bound, not a speed one
 }
 
 TEST(CoRunner, WorkUnitIsDeterministic) {

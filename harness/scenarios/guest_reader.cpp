@@ -5,6 +5,7 @@
 #include <span>
 
 #include "common/errors.hpp"
+#include "common/stop.hpp"
 #include "gpc_guest/abi.h"
 #include "gpc_guest/event_page.h"
 #include "kvm/vcpu_supervisor.hpp"
@@ -46,7 +47,7 @@ GuestReader::GuestReader(const GuestReaderOptions& options) : options_(options) 
   b.event_pages = options_.pages;
   b.record_offset = options_.record_offset;
   b.idle_us = options_.idle_us;
-  vcpu_ = std::make_unique<kvm::VcpuThread>(vm_->vcpu(0), -1);  // unpinned: see the header
+  vcpu_ = std::make_unique<kvm::VcpuThread>(vm_->vcpu(0), options_.pu);  // -1 unpinned: see the header
 
   kvm::SupervisorOptions o;
   o.time_limit = options_.time_limit;
@@ -68,12 +69,17 @@ GuestReader::GuestReader(const GuestReaderOptions& options) : options_(options) 
   // The guest checks every page's magic and then SYNCs stage 0; until then an invalidator
   // that zeroes a page (punch-hole) would fail that check, so the scenario waits here.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (running() && vcpu_->progress().events == 0 && std::chrono::steady_clock::now() < give_up)
+  while (running() && vcpu_->progress().events == 0 && std::chrono::steady_clock::now() < give_up &&
+         !stop_requested())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (!running()) {
     const GuestReaderResult r = stop();
     kvm::throw_on_failure({r.vcpu});
     throw std::runtime_error("the reader guest ended before it was ready: " + r.vcpu.message);
+  }
+  if (vcpu_->progress().events == 0 && stop_requested()) {
+    stop(std::chrono::milliseconds(100));
+    throw std::runtime_error("stopped before the reader guest was ready");  // exits 128+N (main.cpp)
   }
   if (vcpu_->progress().events == 0) {
     stop(std::chrono::milliseconds(100));

@@ -26,6 +26,7 @@ struct GuestReaderOptions {
   size_t pages = 1;          // event pages at the start of the slot, one per writer
   size_t record_offset = 0;  // gpc_versioned_record inside each page; 0 = none
   uint32_t idle_us = 20;     // idle exit after an empty sweep; 0 = spin
+  int pu = -1;               // OS PU for the vCPU thread; -1: unpinned (the legacy placement)
   std::chrono::nanoseconds watchdog{std::chrono::seconds(2)};  // no ucall or idle exit: hung
   std::chrono::nanoseconds time_limit{std::chrono::seconds(60)};  // backstop for the whole run
 };

@@ -2,7 +2,10 @@
 
 #include <time.h>
 
+#include <utility>
+
 #include "common/stop.hpp"
+#include "topology/pinning.hpp"
 #include "scenarios/cache_page.hpp"
 
 namespace gpc::scenarios {
@@ -36,7 +39,8 @@ ReaderCounts& ReaderCounts::operator+=(const ReaderCounts& o) {
   return *this;
 }
 
-HostReader::HostReader(std::vector<uintptr_t> pages) : pages_(std::move(pages)), thread_([this] { loop(); }) {}
+HostReader::HostReader(std::vector<uintptr_t> pages, int pu)
+    : pages_(std::move(pages)), pu_(pu), thread_([this] { loop(); }) {}
 
 HostReader::~HostReader() { stop(); }
 
@@ -46,10 +50,19 @@ ReaderCounts HostReader::stop() {
     thread_.join();
     joined_ = true;
   }
+  if (pin_error_) std::rethrow_exception(std::exchange(pin_error_, nullptr));
   return counts_;
 }
 
 void HostReader::loop() {
+  if (pu_ >= 0) {
+    try {
+      pin_current_thread(pu_);
+    } catch (...) {
+      pin_error_ = std::current_exception();
+      return;
+    }
+  }
   std::vector<PageState> states(pages_.size());
   ReaderCounts c;
   // The last sweep runs after the stop flag, so events posted just before the end count.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -30,7 +31,8 @@ struct ReaderCounts {
 class HostReader {
  public:
   // `pages`: the uhva of each writer's page. Starts the thread.
-  explicit HostReader(std::vector<uintptr_t> pages);
+  // `pu`: the OS PU the thread is pinned to; -1: unpinned.
+  explicit HostReader(std::vector<uintptr_t> pages, int pu = -1);
   ~HostReader();  // stops and joins
   HostReader(const HostReader&) = delete;
   HostReader& operator=(const HostReader&) = delete;
@@ -48,6 +50,8 @@ class HostReader {
  private:
   void loop();
   std::vector<uintptr_t> pages_;
+  int pu_ = -1;
+  std::exception_ptr pin_error_;  // pinning failed: rethrown by stop()
   std::atomic<bool> stop_{false};
   ReaderCounts counts_;
   bool joined_ = false;

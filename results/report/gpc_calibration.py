@@ -17,6 +17,11 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpc_signals  # noqa: E402
+
+if __name__ == "__main__":
+    gpc_signals.hold()  # run by `gpcbench calibrate`: a stop signal ends in 130/143, no traceback
+
 import gpc_results as R  # noqa: E402
 import gpc_stats as S  # noqa: E402
 
@@ -221,7 +226,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    sys.exit(gpc_signals.run("gpcbench calibrate", main, sys.argv[1:]))

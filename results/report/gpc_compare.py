@@ -6,8 +6,13 @@ and any NEW run that timed out (a hung run breaks the "no hung thread" invariant
 fails. A rise in a cell's starved refreshes per run (the livelock) is a regression too,
 by its own rule (gpc_starvation.py).
 
+Repetitions labelled "interrupted" (a run stopped by Ctrl-C) are not samples: they are
+skipped and listed.
+
 Exit 0: no regression. 1: regression or violation. 2: unusable input (the reason is printed):
-a missing or truncated file, no common cells, too few repetitions to test.
+a missing, truncated or malformed file (gpc_schema.py names the field), no common cells, too
+few repetitions to test, or a --junit path that cannot be written. 130/143: stopped by
+SIGINT/SIGTERM.
 """
 import argparse
 import math
@@ -16,10 +21,16 @@ import sys
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpc_signals  # noqa: E402
+
+if __name__ == "__main__":
+    gpc_signals.hold()  # before the slow imports: a stop signal now ends in exit 130/143, no traceback
+
 import gpc_deps  # noqa: E402
 
 gpc_deps.require("numpy", "scipy")
 
+import gpc_output as O  # noqa: E402
 import gpc_results as R  # noqa: E402
 import gpc_stats as S  # noqa: E402
 import gpc_starvation as T  # noqa: E402
@@ -105,6 +116,10 @@ def markdown(v, base, new, threshold, alpha, exit_code):
            f"worse by more than {threshold * 100:g}%; any violation in NEW fails.", f"- Rule: {T.RULE}.", ""]
     verdict = {0: "**OK**: no regression", 1: "**FAIL**: regression or violation",
                2: "**UNUSABLE**: see below"}[exit_code]
+    skipped = [(side, s) for side, ds in (("BASE", base), ("NEW", new)) for s in ds.interrupted]
+    if skipped:
+        out += [f"Skipped: {len(skipped)} repetition(s) labelled \"interrupted\" (runs stopped by Ctrl-C; "
+                f"their numbers cover part of a run) are not used as samples.", ""]
     out += [f"Verdict: {verdict} ({len(v.cells)} common cells, {len(v.regressions)} regressed metrics, "
             f"{len(v.violations)} violations).", ""]
     if T.regressions(v.starvation):
@@ -130,6 +145,9 @@ def markdown(v, base, new, threshold, alpha, exit_code):
                 f"p < {alpha:g}. Rerun with `repetitions = {need}` or more.", "",
                 "| cell | BASE reps | NEW reps |", "|---|---|---|"]
         out += [f"| `{c}` | {a} | {b} |" for c, a, b in v.too_few] + [""]
+    if skipped:
+        out += ["## Skipped: interrupted repetitions", "", "| side | cell | repetition | file |", "|---|---|---|---|"]
+        out += [f"| {side} | `{s.cell}` | {s.repetition} | `{s.path}` |" for side, s in skipped] + [""]
     for title, cells in (("Cells only in BASE (not compared)", v.only_base),
                          ("Cells only in NEW (not compared)", v.only_new)):
         if cells:
@@ -158,7 +176,9 @@ def junit(v, path, threshold, alpha):
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    with O.Batch() as out:
+        out.add(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
+        out.commit()
 
 
 def main(argv=None):
@@ -170,11 +190,20 @@ def main(argv=None):
     ap.add_argument("--alpha", type=float, default=0.01)
     ap.add_argument("--junit")
     args = ap.parse_args(argv)
+    if not (math.isfinite(args.threshold) and 0 <= args.threshold <= 1000):
+        ap.error(f"--threshold {args.threshold:g} is not a percentage from 0 to 1000")
+    if not (math.isfinite(args.alpha) and 0 < args.alpha <= 0.5):
+        ap.error(f"--alpha {args.alpha:g} is not a significance level in (0, 0.5]")
     threshold = args.threshold / 100.0
     try:
+        if args.junit is not None:
+            O.check_target(args.junit, "--junit")  # before the work, not after it
         base, new = R.load(args.base), R.load(args.new)
     except R.InputError as e:
         print(f"gpcbench compare: unusable input: {e}", file=sys.stderr)
+        return 2
+    except O.OutputError as e:
+        print(f"gpcbench compare: {e}", file=sys.stderr)
         return 2
     v = compare(base, new, threshold, args.alpha)
     if not v.cells and not v.violations:
@@ -188,6 +217,12 @@ def main(argv=None):
         code = 2
     else:
         code = 0
+    if args.junit is not None:
+        try:
+            junit(v, args.junit, threshold, args.alpha)
+        except O.OutputError as e:
+            print(f"gpcbench compare: {e}", file=sys.stderr)
+            return 2
     print(markdown(v, base, new, threshold, args.alpha, code))
     if v.too_few and code == 2:
         need = S.repetitions_needed(args.alpha)
@@ -195,10 +230,8 @@ def main(argv=None):
         print(f"gpcbench compare: unusable input: too few repetitions to test {len(v.too_few)} cell(s) "
               f"(e.g. {c}: BASE {a}, NEW {b}); need at least {need} per side for p < {args.alpha:g}",
               file=sys.stderr)
-    if args.junit:
-        junit(v, args.junit, threshold, args.alpha)
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gpc_signals.run("gpcbench compare", main, sys.argv[1:]))

@@ -11,17 +11,24 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpc_signals  # noqa: E402
+
+if __name__ == "__main__":
+    gpc_signals.hold()  # before the slow imports: a stop signal now ends in exit 130/143, no traceback
+
 import gpc_deps  # noqa: E402
 
 gpc_deps.require("numpy", "scipy", "matplotlib")
 
 import gpc_answer  # noqa: E402
 import gpc_calibration  # noqa: E402
+import gpc_output as O  # noqa: E402
 import gpc_plots as P  # noqa: E402
 import gpc_results as R  # noqa: E402
 import gpc_stats as S  # noqa: E402
 
 ALPHA = 0.01
+FILES_DIR = "report-files"  # the Markdown's plots, next to report.md
 NOISY_SPREAD = 0.20  # (max - min) / median above this makes a cell "noisy"
 
 SCENARIO_INTRO = {
@@ -81,12 +88,13 @@ class Doc:
     def img(self, name, png, caption):
         self.blocks.append(("img", name, png, caption))
 
+    def plots(self):
+        """[(file name, PNG bytes)] of every image, for the files directory of the Markdown."""
+        return [(b[1], b[2]) for b in self.blocks if b[0] == "img"]
+
     def markdown(self, files_dir):
+        """The Markdown text; images link to files_dir/<name> (written by write_report)."""
         out = []
-        os.makedirs(files_dir, exist_ok=True)
-        for old in os.listdir(files_dir):  # plots of an earlier report of this directory
-            if old.endswith(".png"):
-                os.remove(os.path.join(files_dir, old))
         for b in self.blocks:
             kind = b[0]
             if kind == "h":
@@ -104,8 +112,6 @@ class Doc:
                 out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in b[2]]
                 out.append("")
             elif kind == "img":
-                with open(os.path.join(files_dir, b[1]), "wb") as f:
-                    f.write(b[2])
                 out += [f"![{b[3]}]({os.path.basename(files_dir)}/{b[1]})", "", f"*{b[3]}*", ""]
         return "\n".join(out)
 
@@ -280,6 +286,10 @@ def findings(doc, ds, scenarios):
         doc.alert("warn", f"{len(noisy)} cell(s) vary by more than {NOISY_SPREAD * 100:.0f}% between repetitions; "
                           "their comparisons are weak. See docs/regress-check.md for getting stable numbers.")
         doc.items(noisy[:20])
+    if ds.interrupted:
+        doc.alert("warn", f"{len(ds.interrupted)} repetition(s) are labelled \"interrupted\" (stopped by Ctrl-C, "
+                          "so their numbers cover part of a run) and are left out of every table and plot:")
+        doc.items([f"`{s.cell}` repetition {s.repetition}" for s in ds.interrupted[:20]])
     if not bad and not failed:
         doc.alert("ok", f"No unexpected invariant violations and no failed runs in {total} measured runs.")
 
@@ -359,6 +369,10 @@ def build(ds):
     m = ds.manifest or {}
     name = m.get("name", os.path.basename(os.path.abspath(ds.origin)))
     doc.h(1, f"gpcbench report: {name}")
+    if m.get("mixed_environment"):  # `matrix --merge --allow-mixed` (docs/matrix-format.md)
+        doc.alert("warn", "**Mixed environments**: shards that ran in different environments were merged with "
+                  "--allow-mixed, so numbers across cells may not be comparable: " +
+                  "; ".join(f"`{d.get('field')}` {d.get('first')} vs {d.get('other')}" for d in m["mixed_environment"]))
     doc.p("Measurements of KVM's gfn_to_pfn_cache (the \"pfn cache\" of virt/kvm/pfncache.c): how long a cache "
           "refresh waits while MMU-notifier invalidations are in progress, the CPU the waiting burns, and what it "
           "costs a thread sharing the CPU. Each cell is one combination of parameters, run several times in a "
@@ -399,25 +413,82 @@ def build(ds):
     return doc, name
 
 
+def check_outputs(directory):
+    """Before any work: the report's paths can be written and replace only regular files."""
+    for name in ("report.md", "report.html"):
+        O.check_target(os.path.join(directory, name), "the report")
+    files_dir = os.path.join(directory, FILES_DIR)
+    if os.path.lexists(files_dir) and (os.path.islink(files_dir) or not os.path.isdir(files_dir)):
+        raise O.OutputError(f"{files_dir} exists and is not a directory; move it away (the report puts its "
+                            f"plots there)")
+    try:
+        old_plots = [n for n in os.listdir(files_dir) if n.endswith(".png")] if os.path.isdir(files_dir) else []
+    except OSError as e:
+        raise O.OutputError(f"cannot list {files_dir}: {e.strerror}; make it readable and writable") from e
+    for name in old_plots:
+        O.check_target(os.path.join(files_dir, name), "the report's plot")
+
+
+def _remove_stale_plots(files_dir, keep):
+    """Plots of an earlier report of this directory that the new one no longer has."""
+    try:
+        for name in os.listdir(files_dir):
+            path = os.path.join(files_dir, name)
+            if name.endswith(".png") and path not in keep and os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+    except OSError:
+        pass  # the new report is complete; a stale plot it does not link to is harmless
+
+
+def write_report(doc, name, directory):
+    """report.md, its plots and report.html, all or nothing (gpc_output.Batch)."""
+    files_dir = os.path.join(directory, FILES_DIR)
+    created = not os.path.isdir(files_dir)
+    try:
+        if created:
+            try:
+                os.mkdir(files_dir)
+            except OSError as e:
+                raise O.OutputError(f"cannot create {files_dir}: {e.strerror}; make {directory} writable") from e
+        with O.Batch() as out:
+            for png_name, png in doc.plots():
+                out.add(os.path.join(files_dir, png_name), png)
+            out.add(os.path.join(directory, "report.md"), doc.markdown(files_dir))
+            out.add(os.path.join(directory, "report.html"), doc.html(f"gpcbench report: {name}"))
+            out.commit()
+    except BaseException:
+        if created:
+            try:
+                os.rmdir(files_dir)  # ours and empty: the temporaries are gone
+            except OSError:
+                pass
+        raise
+    _remove_stale_plots(files_dir, set(out.committed))
+
+
 def main(argv):
     if len(argv) != 1:
         print("usage: gpc_report.py DIR", file=sys.stderr)
         return 2
     directory = argv[0]
+    if not os.path.isdir(directory):
+        print(f"gpcbench report: unusable input: {directory} is not a directory; pass the --out directory of "
+              f"`gpcbench matrix`", file=sys.stderr)
+        return 2
     try:
+        check_outputs(directory)
         ds = R.load(directory)
+        doc, name = build(ds)
+        write_report(doc, name, directory)
     except R.InputError as e:
         print(f"gpcbench report: unusable input: {e}", file=sys.stderr)
         return 2
-    doc, name = build(ds)
-    md = doc.markdown(os.path.join(directory, "report-files"))
-    with open(os.path.join(directory, "report.md"), "w", encoding="utf-8") as f:
-        f.write(md)
-    with open(os.path.join(directory, "report.html"), "w", encoding="utf-8") as f:
-        f.write(doc.html(f"gpcbench report: {name}"))
+    except O.OutputError as e:
+        print(f"gpcbench report: {e}", file=sys.stderr)
+        return 2
     print(f"report: wrote {os.path.join(directory, 'report.md')} and {os.path.join(directory, 'report.html')}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(gpc_signals.run("gpcbench report", main, sys.argv[1:]))

@@ -6,8 +6,9 @@ directory or a single file of Google Benchmark JSON works too: every benchmark e
 run_type "iteration" is one sample of its cell (the benchmark name).
 """
 import glob
-import json
 import os
+
+import gpc_schema as Schema
 
 LOWER, HIGHER, INFO = "lower", "higher", "info"
 
@@ -49,15 +50,16 @@ def direction(metric):
     return DIRECTIONS.get(metric, INFO)
 
 
-class InputError(Exception):
-    """The input cannot be used; the message names the file and the problem."""
+InputError = Schema.InputError  # raised by every check; the message names the file and the field
+INTERRUPTED = "interrupted"  # the label `run` gives a repetition stopped by Ctrl-C/SIGTERM
 
 
 class Sample:
     """One repetition of one cell: its metrics and latency histograms."""
 
-    def __init__(self, cell, repetition, metrics, histograms, context, path):
+    def __init__(self, cell, repetition, metrics, histograms, context, path, label=""):
         self.cell = cell
+        self.label = label  # Google Benchmark's label: "interrupted", "unsafe by design (hook=end)", ...
         self.repetition = repetition
         self.metrics = metrics
         self.histograms = histograms  # name -> [(bucket upper bound ns, count), ...]
@@ -82,6 +84,7 @@ class Dataset:
     def __init__(self, origin):
         self.origin = origin
         self.samples = []        # [Sample]
+        self.interrupted = []    # [Sample] labelled "interrupted": not used as samples (issue 15 item 5)
         self.failures = []       # failure records of runs that produced no usable result
         self.manifest = None     # matrix.json
         self.environment = None  # environment.json
@@ -103,28 +106,11 @@ _TIME_SCALE = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 def load_file(path):
     """Samples of one Google Benchmark JSON file. Raises InputError on any defect."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from e
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}: invalid or truncated JSON at line {e.lineno} column {e.colno} "
-                         f"({e.msg}); was the run interrupted? Rerun the matrix into the same "
-                         f"directory to redo it") from e
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        raise InputError(f"{path}: not a Google Benchmark result file (no 'benchmarks' array)")
-    context = doc.get("context") or {}
+    context, entries = Schema.check_result(Schema.read_json(path), path, DIRECTIONS)
     histograms = context.get("gpcbench_histograms", {})
     samples = []
-    for b in doc["benchmarks"]:
-        if b.get("run_type", "iteration") != "iteration":
-            continue  # aggregates (mean/median/stddev) are recomputed here
-        if "name" not in b or "real_time" not in b or "cpu_time" not in b:
-            raise InputError(f"{path}: a benchmark entry lacks name, real_time or cpu_time")
-        scale = _TIME_SCALE.get(b.get("time_unit", "ns"), 1.0)
+    for b in entries:
+        scale = _TIME_SCALE[b.get("time_unit", "ns")]
         metrics = {"real_time": float(b["real_time"]) * scale, "cpu_time": float(b["cpu_time"]) * scale}
         for key, value in b.items():
             if key in metrics or key in ("iterations", "repetitions", "repetition_index", "threads",
@@ -136,16 +122,22 @@ def load_file(path):
         hist = {}
         for hname, h in histograms.get(f"{b['name']}#{rep}", {}).items():
             hist[hname] = [(int(u), int(n)) for u, n in h.get("buckets", [])]
-        samples.append(Sample(b["name"], rep, metrics, hist, context, path))
+        samples.append(Sample(b["name"], rep, metrics, hist, context, path, b.get("label", "")))
     return samples
 
 
-def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError):
+def _read_json(path, check):
+    """A metadata file (matrix.json, environment.json, failures/*.json) checked by `check`;
+    None when it does not exist. Garbage is an InputError: a dropped failure record would
+    turn a failed run into "no regression"."""
+    if not os.path.lexists(path):
         return None
+    return check(Schema.read_json(path, what=os.path.basename(path)), path)
+
+
+def _add_samples(ds, samples):
+    for s in samples:
+        (ds.interrupted if s.label == INTERRUPTED else ds.samples).append(s)
 
 
 def load(path):
@@ -153,8 +145,8 @@ def load(path):
     if not os.path.exists(path):
         raise InputError(f"{path} does not exist; pass a `gpcbench matrix --out` directory or a result file")
     ds = Dataset(path)
-    if os.path.isfile(path):
-        ds.samples = load_file(path)
+    if not os.path.isdir(path):
+        _add_samples(ds, load_file(path))
     else:
         runs = os.path.join(path, "runs")
         if os.path.isdir(runs):
@@ -163,13 +155,14 @@ def load(path):
             files = sorted(f for f in glob.glob(os.path.join(path, "*.json"))
                            if os.path.basename(f) not in METADATA_FILES)
         for f in files:
-            ds.samples.extend(load_file(f))
+            _add_samples(ds, load_file(f))
         for f in sorted(glob.glob(os.path.join(path, "failures", "*.json"))):
-            record = _read_json(f)
-            if record is not None:
-                ds.failures.append(record)
-        ds.manifest = _read_json(os.path.join(path, "matrix.json"))
-        ds.environment = _read_json(os.path.join(path, "environment.json"))
+            ds.failures.append(_read_json(f, Schema.check_failure))
+        ds.manifest = _read_json(os.path.join(path, "matrix.json"), Schema.check_manifest)
+        ds.environment = _read_json(os.path.join(path, "environment.json"), Schema.check_environment)
+    if not ds.samples and ds.interrupted:
+        raise InputError(f"{path}: all {len(ds.interrupted)} result(s) are labelled \"interrupted\" (runs stopped "
+                         f"by Ctrl-C); rerun them")
     if not ds.samples:
         raise InputError(f"{path}: holds no benchmark results (no runs/*.json or *.json with a "
                          f"'benchmarks' array); did the matrix run?")
