@@ -90,10 +90,12 @@ void print_human(const json& env, const std::vector<Feature>& features) {
 
   section("KVM");
   const json& kvm = env["kvm"];
+  // The configured device ($GPC_KVM_DEVICE or /dev/kvm), checked as a run checks it.
+  const std::string device = kvm.value("device", "/dev/kvm");
   if (kvm.value("available", false))
-    row("/dev/kvm", fmt::format("usable (API {}, a test VM was created)", str(kvm["api_version"])));
+    row(device, fmt::format("usable (API {}, a test VM was created)", str(kvm["api_version"])));
   else
-    row("/dev/kvm", "NOT usable: " + str(kvm["reason"]));
+    row(device, "NOT usable: " + str(kvm["reason"]));
   std::string caps;
   for (const auto& [name, v] : kvm["caps"].items()) caps += fmt::format("{}={} ", name, v.dump());
   if (!caps.empty()) row("capabilities", caps);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "cli/verbs.hpp"
 #include "common/duration.hpp"
@@ -28,10 +29,18 @@ struct StressArgs {
   bool list = false;
 };
 
+// --runner, else $GPCBENCH_RUNNER, else this binary. One that is missing or cannot be
+// executed is a usage error (exit 2), as in `matrix` (issue 15 item 19).
 std::filesystem::path resolve_runner(const std::string& option) {
-  if (!option.empty()) return option;
-  if (const char* env = std::getenv("GPCBENCH_RUNNER"); env && *env) return env;
-  return matrix::self_executable();
+  std::filesystem::path runner = option;
+  if (runner.empty())
+    if (const char* env = std::getenv("GPCBENCH_RUNNER"); env && *env) runner = env;
+  if (runner.empty()) return matrix::self_executable();
+  const std::string from = option.empty() ? "GPCBENCH_RUNNER" : "--runner";
+  if (!std::filesystem::is_regular_file(runner) || ::access(runner.c_str(), X_OK) != 0)
+    throw UsageError(from + " '" + runner.string() +
+                     "' is not an executable file; chmod +x it, or unset it to run this gpcbench");
+  return runner;
 }
 
 }  // namespace

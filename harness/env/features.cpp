@@ -89,8 +89,11 @@ std::vector<Feature> probe_features(const json& env) {
   out.push_back({"scenario:pvclock", kvm_reason.empty(), kvm_reason});
   out.push_back(xen_shared_info(env));
   const int pus = at<int>(env, "/topology/pus", 1);
-  out.push_back({"scenario:pingpong", pus >= 2,
-                 pus >= 2 ? "" : "1 PU: a cross-PU ping-pong needs 2 PUs"});
+  // pingpong runs a guest (kvm::Kvm in run_pingpong): it needs KVM first, like pvclock.
+  if (!kvm_reason.empty())
+    out.push_back({"scenario:pingpong", false, kvm_reason});
+  else
+    out.push_back({"scenario:pingpong", pus >= 2, pus >= 2 ? "" : "1 PU: a cross-PU ping-pong needs 2 PUs"});
 
   // Layer E: the embedded cache; its guest-side reader prefers a real guest.
   if (!memfd)

@@ -50,6 +50,8 @@ TEST(Features, NoKvmStopsLayerKButNotTheEmbeddedCache) {
   EXPECT_FALSE(pv.runs_here);
   EXPECT_EQ(pv.reason, "no /dev/kvm: the kvm module is not loaded");
   EXPECT_EQ(get(env, "scenario:xen-shared-info").reason, pv.reason);
+  EXPECT_EQ(get(env, "scenario:pingpong").reason, pv.reason);  // it runs a guest too (issue 15)
+  EXPECT_FALSE(get(env, "scenario:pingpong").runs_here);
   auto cache = get(env, "scenario:cache");
   EXPECT_TRUE(cache.runs_here);
   EXPECT_NE(cache.reason.find("a host reader thread stands in"), std::string::npos);

@@ -13,6 +13,7 @@
 
 #include "common/errors.hpp"
 #include "common/unique_fd.hpp"
+#include "env/kvm_device.hpp"
 #include "env/sysfs.hpp"
 
 // Capabilities newer than Debian 12's kernel headers (values from include/uapi/linux/kvm.h).
@@ -99,36 +100,28 @@ nlohmann::json probe_kvm() {
   kvm["available"] = false;
   kvm["api_version"] = nullptr;
   kvm["caps"] = nlohmann::json::object();
-  kvm["create_vm"] = {{"works", false}, {"reason", "not tried: /dev/kvm unusable"}};
+  kvm["create_vm"] = {{"works", false}, {"reason", "not tried: the KVM device is unusable"}};
 
-  UniqueFd fd(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
-  if (fd.get() < 0) {
-    const int err = errno;
-    if (err == ENOENT)
-      kvm["reason"] = "no /dev/kvm: the kvm module is not loaded (kvm_intel/kvm_amd) or "
-                      "virtualization is disabled in firmware";
-    else if (err == EACCES || err == EPERM)
-      kvm["reason"] = fmt::format("no permission to open /dev/kvm: {}; add the user to group "
-                                  "'kvm' or run as root",
-                                  errno_text(err));
-    else
-      kvm["reason"] = "cannot open /dev/kvm: " + errno_text(err);
+  // The same check a run makes (kvm::Kvm): the configured device, proven to be KVM.
+  const std::string device = configured_kvm_device();
+  kvm["device"] = device;
+  KvmDevice dev;
+  try {
+    dev = open_kvm_device(device);
+  } catch (const UnavailableError& e) {
+    kvm["reason"] = e.what();
     return kvm;
   }
-  const int api = ioctl(fd.get(), KVM_GET_API_VERSION, 0);
-  kvm["api_version"] = api;
-  if (api != KVM_API_VERSION) {
-    kvm["reason"] = fmt::format("KVM API version {}, gpcbench needs {}", api, KVM_API_VERSION);
-    return kvm;
-  }
+  const int fd_number = dev.fd.get();
+  kvm["api_version"] = dev.api_version;
   for (const auto& cap : kCaps) {
-    const int v = ioctl(fd.get(), KVM_CHECK_EXTENSION, cap.number);
+    const int v = ioctl(fd_number, KVM_CHECK_EXTENSION, cap.number);
     kvm["caps"][cap.name] = v < 0 ? 0 : v;
   }
   kvm["xen_hvm_flags"] = decode_xen_hvm_flags(kvm["caps"]["XEN_HVM"].get<long>());
 
   // A VM is what every layer-K scenario needs; creating (and dropping) one proves it.
-  UniqueFd vm(ioctl(fd.get(), KVM_CREATE_VM, 0));
+  UniqueFd vm(ioctl(fd_number, KVM_CREATE_VM, 0));
   if (vm.get() < 0) {
     kvm["create_vm"] = {{"works", false}, {"reason", "KVM_CREATE_VM failed: " + errno_text(errno)}};
     kvm["reason"] = kvm["create_vm"]["reason"];

@@ -1,4 +1,4 @@
-// What /dev/kvm offers here, asked of the kernel directly (ioctl KVM_CHECK_EXTENSION),
+// What the configured KVM device ($GPC_KVM_DEVICE or /dev/kvm, env/kvm_device.hpp) offers, asked of the kernel directly (ioctl KVM_CHECK_EXTENSION),
 // plus every KVM module parameter. Never throws: what cannot be asked is recorded with why.
 #pragma once
 
@@ -6,7 +6,7 @@
 
 namespace gpc {
 
-// {available, reason, api_version, create_vm{works, reason}, caps{NAME: value},
+// {available, reason, device, api_version, create_vm{works, reason}, caps{NAME: value},
 //  xen_hvm_flags{...}, params{"module.param": value}, params_unreadable{...}}
 nlohmann::json probe_kvm();
 

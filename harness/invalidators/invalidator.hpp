@@ -14,6 +14,7 @@
 
 #include "common/duration.hpp"
 #include "common/mmu_notifier_listener.hpp"
+#include "invalidators/content_check.hpp"
 #include "memory/pagemap.hpp"
 #include "memory/region.hpp"
 
@@ -59,6 +60,10 @@ struct InvalidatorConfig {
   // page refaults zeroed). Only for users whose data is rewritten anyway, e.g. layer K's
   // pvclock page, which KVM rewrites on the next clock update.
   bool accept_content_loss = false;
+  // Bytes of the observed page that other threads write while steps run (a `run cache`
+  // writer's slot and record when the target is its page): left out of the content check,
+  // which would otherwise count every concurrent write as lost content (content_check.hpp).
+  std::vector<PageBytes> concurrently_written;
   // A word an observer outside the process's notifier reads (layer K: a guest page): step()
   // adds kStepMarkerBegin before its first access to the target (staging copies included)
   // and kStepMarkerEnd after its last, so the low 16 bits count steps in progress and any

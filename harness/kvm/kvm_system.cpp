@@ -1,48 +1,25 @@
 #include "kvm/kvm_system.hpp"
 
-#include <fcntl.h>
 #include <sys/ioctl.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "common/errors.hpp"
+#include "env/kvm_device.hpp"
 #include "kvm/kvm_ioctl.hpp"
 
 namespace gpc::kvm {
 
-std::string Kvm::default_device() {
-  const char* env = std::getenv("GPC_KVM_DEVICE");
-  return env && *env ? env : "/dev/kvm";
-}
-
-namespace {
-
-std::string open_failure_reason(const std::string& device, int err) {
-  switch (err) {
-    case ENOENT:
-      return device + " does not exist: load the KVM module (modprobe kvm_intel or kvm_amd) "
-                      "and enable virtualization in the firmware, or run on a machine with KVM";
-    case EACCES:
-    case EPERM:
-      return "no permission to open " + device +
-             ": add yourself to the 'kvm' group (then log in again) or run as root";
-    default:
-      return "cannot open " + device + ": " + std::strerror(err);
-  }
-}
-
-}  // namespace
+std::string Kvm::default_device() { return configured_kvm_device(); }
 
 Kvm::Kvm(const std::string& device) : device_(device) {
-  fd_ = UniqueFd(::open(device.c_str(), O_RDWR | O_CLOEXEC));
-  if (!fd_.valid()) throw UnavailableError(open_failure_reason(device, errno));
-  api_version_ = static_cast<int>(ioctl_or_throw(fd_.get(), KVM_GET_API_VERSION, 0ul,
-                                                 "KVM_GET_API_VERSION"));
-  if (api_version_ != KVM_API_VERSION)
-    throw UnavailableError(device + " speaks KVM API " + std::to_string(api_version_) +
-                           ", gpcbench needs " + std::to_string(KVM_API_VERSION));
+  // The check `gpcbench info` makes too (env/kvm_device.cpp): a character device that
+  // answers KVM_GET_API_VERSION with 12, or UnavailableError naming GPC_KVM_DEVICE.
+  KvmDevice opened = open_kvm_device(device);
+  fd_ = std::move(opened.fd);
+  api_version_ = opened.api_version;
   vcpu_mmap_size_ = static_cast<int>(ioctl_or_throw(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, 0ul,
                                                     "KVM_GET_VCPU_MMAP_SIZE"));
 }

@@ -22,8 +22,9 @@ class Kvm {
   // exercise the skip path), else /dev/kvm.
   static std::string default_device();
 
-  // Throws UnavailableError with the reason and the fix when the device is missing,
-  // not permitted, or speaks another API version.
+  // Throws UnavailableError with the reason and the fix when the device is missing, not
+  // permitted, not a character device that answers KVM_GET_API_VERSION, or speaks another
+  // API version (env/kvm_device.hpp).
   explicit Kvm(const std::string& device = default_device());
 
   int fd() const { return fd_.get(); }

@@ -1,6 +1,7 @@
 #include "matrix/executor.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -364,6 +365,11 @@ class Executor {
 MatrixOutcome run_matrix(const MatrixSpec& spec, const ExecutorOptions& options) {
   if (options.runner.empty() || !fs::exists(options.runner))
     throw UsageError("runner binary '" + options.runner.string() + "' does not exist; pass the gpcbench binary");
+  // Exists but cannot be executed (no x bit, a directory): refused the same way, not left
+  // to fail in posix_spawn for every cell (issue 15 item 19).
+  if (!fs::is_regular_file(options.runner) || ::access(options.runner.c_str(), X_OK) != 0)
+    throw UsageError("runner binary '" + options.runner.string() +
+                     "' is not an executable file; chmod +x it or pass the gpcbench binary");
   return Executor(spec, options).run();
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/errors.hpp"
+#include "results/output_file.hpp"
 
 namespace gpc {
 namespace {
@@ -114,15 +115,9 @@ ResultFile from_json(const nlohmann::json& j, const std::string& origin) {
 
 void write_result_file(const std::filesystem::path& path, const ResultFile& result) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  // Write to a temporary name and rename, so a crash or Ctrl-C never leaves half a file.
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw UnavailableError("cannot write " + tmp + ": check the directory exists and is writable");
-    out << to_json(result).dump(2) << "\n";
-    if (!out) throw UnavailableError("writing " + tmp + " failed (disk full?)");
-  }
-  std::filesystem::rename(tmp, path);
+  // Temporary file, fsync, rename (output_file.hpp): a crash, Ctrl-C or full disk never
+  // leaves half a file, and only a regular file is ever replaced.
+  write_output_file(path, to_json(result).dump(2) + "\n");
 }
 
 ResultFile read_result_file(const std::filesystem::path& path) {

@@ -12,6 +12,7 @@
 #include "memory/memfd_region.hpp"
 #include "pfncache/policy.hpp"
 #include "scenarios/cache_model.hpp"
+#include "scenarios/cache_page.hpp"
 #include "scenarios/cache_reader.hpp"
 #include "scenarios/cache_record.hpp"
 #include "scenarios/cache_writer_group.hpp"
@@ -96,6 +97,11 @@ std::vector<std::unique_ptr<Invalidator>> cache_invalidators(const CacheSetup& s
     cfg.hold = s.hold;
     cfg.listener = &model.notifier();
     cfg.verify_every = 16;  // verification costs syscalls per step: sample it
+    // What the writer and the reader write on a writer's page while steps run: not lost
+    // content when it changes (issue 15; the reader's invariants judge these bytes).
+    cfg.concurrently_written = {{cache_page::kPending, 2 * sizeof(uint64_t)},  // pending, mask
+                                {cache_page::kSlot, sizeof(gpc_event_slot)},
+                                {cache_page::kRecord, sizeof(gpc_versioned_record)}};
     out.push_back(make_invalidator(s.types[i], region, cfg));
   }
   return out;

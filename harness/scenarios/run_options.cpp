@@ -2,6 +2,7 @@
 
 #include "common/errors.hpp"
 #include "env/environment.hpp"
+#include "results/output_file.hpp"
 
 namespace gpc::scenarios {
 
@@ -9,8 +10,14 @@ void add_run_options(CLI::App& scenario, RunOptions& options) {
   scenario.add_option("--duration", options.duration_text,
                       "How long to measure: a number with ns, us, ms, s or m (default 3s)");
   scenario.add_option("--seed", options.seed, "Seed for every random choice (default 1)");
-  scenario.add_option("--json", options.json_path,
-                      "Write the result (Google Benchmark JSON schema) to this file");
+  // A function option so `--json ''` is seen (and refused) rather than mistaken for no flag.
+  scenario.add_option_function<std::string>(
+      "--json",
+      [&options](const std::string& path) {
+        options.json_path = path;
+        options.json_requested = true;
+      },
+      "Write the result (Google Benchmark JSON schema) to this file");
   scenario.add_flag("--quiet", options.quiet, "Print no table");
 }
 
@@ -18,6 +25,8 @@ void finalize_run_options(RunOptions& options) {
   options.duration = parse_duration(options.duration_text, "--duration");
   if (options.duration.count() == 0)
     throw UsageError("--duration must be longer than 0 (e.g. --duration 3s)");
+  // Before the run, not after it: a bad path must cost nothing (issue 15 item 1).
+  if (options.json_requested) check_output_path(options.json_path, "--json");
 }
 
 nlohmann::json run_context(const std::string& scenario, const RunOptions& options,

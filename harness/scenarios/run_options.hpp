@@ -18,13 +18,15 @@ struct RunOptions {
   Nanos duration = std::chrono::seconds(3);  // parsed from duration_text by finalize()
   uint64_t seed = 1;
   std::string json_path;  // empty: no result file
+  bool json_requested = false;  // --json was given (even as --json '', which is refused)
   bool quiet = false;     // no table
 };
 
 // Registers the shared flags on a scenario's subcommand; values land in `options`.
 void add_run_options(CLI::App& scenario, RunOptions& options);
 
-// Parses and validates what CLI11 cannot (durations); throws UsageError naming the flag.
+// Parses and validates what CLI11 cannot (durations, the --json path); throws UsageError
+// naming the flag.
 void finalize_run_options(RunOptions& options);
 
 // context["run"]: {"scenario": name, "duration_ns", "duration", "seed", ...params}.
