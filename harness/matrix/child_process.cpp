@@ -86,15 +86,6 @@ pid_t start_child(ChildSetup& c, const std::string& program) {
   return pid;
 }
 
-// Non-blocking reap; true when the child has ended and `status` is set.
-bool reaped(pid_t pid, int& status) {
-  while (true) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return true;
-    if (r == 0) return false;
-    if (errno != EINTR) throw SystemError("waitpid", errno);
-  }
-}
 
 void kill_and_reap(pid_t pid, bool group, int& status) {
   const pid_t target = group ? -pid : pid;
@@ -114,6 +105,15 @@ void kill_and_reap(pid_t pid, bool group, int& status) {
 }
 
 }  // namespace
+
+bool reaped(pid_t pid, int& status) {
+  while (true) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) throw SystemError("waitpid", errno);
+  }
+}
 
 std::string ChildResult::describe() const {
   char buf[96];

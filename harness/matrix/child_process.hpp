@@ -3,6 +3,8 @@
 // calling thread's life by PR_SET_PDEATHSIG, so a SIGKILLed matrix or stress leaves no run behind.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -30,5 +32,9 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
 
 // The last `max_lines` non-empty lines of a text file (for failure reasons); "" if unreadable.
 std::string tail_of_file(const std::filesystem::path& path, int max_lines);
+
+// Non-blocking reap (waitpid WNOHANG, EINTR retried); true when the child has ended and
+// `status` is set.
+bool reaped(pid_t pid, int& status);
 
 }  // namespace gpc::matrix

@@ -12,6 +12,7 @@
 
 #include "common/errors.hpp"
 #include "common/stop.hpp"
+#include "matrix/child_process.hpp"
 #include "matrix/install_paths.hpp"
 
 namespace gpc::matrix {
@@ -69,14 +70,6 @@ pid_t start_child(const std::vector<std::string>& argv) {
   return pid;
 }
 
-bool reaped(pid_t pid, int& status) {
-  while (true) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return true;
-    if (r == 0) return false;
-    if (errno != EINTR) throw SystemError("waitpid", errno);
-  }
-}
 
 void kill_and_reap(pid_t pid, int& status) {
   kill(pid, SIGKILL);
